@@ -1,0 +1,1 @@
+"""Benchmarks of qrkt's backends (scripts, not part of the installed package)."""

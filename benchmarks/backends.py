@@ -1,0 +1,359 @@
+"""Forward and gradient timings of the one-layer ``qrkt`` ansatz on qrkt's JAX backends,
+against a hand-written JAX statevector and PennyLane's ``default.qubit``.
+
+Run from the repository root::
+
+    python -m benchmarks.backends            # n in 2..12, B in 1, 64, 1024
+    python -m benchmarks.backends --quick    # n in 2, 4; B in 1, 64: for CI
+
+Every candidate is a JAX function ``f(x (B, n), w (n,)) -> (B, n)``; the forward pass is
+``jax.jit(f)`` and the gradient ``jax.jit(jax.grad(lambda x, w: f(x, w).sum(), (0, 1)))``.
+The first call's time less the steady time is reported as compile time; the steady time is
+the median of repeated calls, each ended by ``block_until_ready``. "handwritten" is the
+fastest of the variants in :mod:`benchmarks.handwritten` at each width and batch (forward and
+gradient may pick different ones; ``--quick`` times only "flat"). Everything runs in complex64
+with JAX's default (x64 off). PennyLane is measured only where it is installed; it is no qrkt
+dependency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+if not __package__:  # run as a file: make the repository's packages importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from benchmarks.handwritten import DENSE_MAX_QUBITS, VARIANTS, make_handwritten
+from qrkt.backends.base import JaxBackend
+from qrkt.backends.registry import backend_entry, get_backend, installed_backends
+from qrkt.circuits.ansatz import qrkt_ansatz
+
+Fn = Callable[[jax.Array, jax.Array], jax.Array]
+Factory = Callable[[int], Fn]
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "backends.json"
+PACKAGES = ("jax", "jaxlib", "numpy", "tensorcircuit-ng", "pennylane", "flax", "qrkt")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How long to measure: a time budget per measurement, within repeat bounds."""
+
+    budget_s: float
+    min_repeats: int
+    max_repeats: int
+
+
+FULL = Settings(budget_s=2.0, min_repeats=5, max_repeats=200)
+QUICK = Settings(budget_s=0.05, min_repeats=3, max_repeats=20)
+
+
+@dataclass
+class Measurement:
+    """One candidate at one width and batch: steady times (ms) and compile times (s)."""
+
+    backend: str
+    n: int
+    batch: int
+    forward_ms: float
+    grad_ms: float
+    compile_forward_s: float
+    compile_grad_s: float
+    repeats: int
+    variant: str | None = None
+
+
+class _NotApplicable(Exception):
+    """A variant that does not apply at this width."""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parse(argv)
+    warnings.filterwarnings(  # PennyLane asks for complex128, which x64-off JAX truncates
+        "ignore", message="Explicitly requested dtype.*complex128", category=UserWarning
+    )
+    candidates, skipped = _candidates(args.backends, ("flat",) if args.quick else VARIANTS)
+    for name, reason in skipped.items():
+        print(f"skipped {name}: {reason}")
+    settings = QUICK if args.quick else FULL
+    started, clock = datetime.now(UTC), time.perf_counter()
+    results: list[Measurement] = []
+    variants: list[Measurement] = []
+    print(_header())
+    for n in args.widths:
+        for batch in args.batches:
+            group: list[Measurement] = []
+            for name, factories in candidates.items():
+                measured = _measure_variants(name, factories, n, batch, settings)
+                if measured:
+                    group.append(_best(measured))
+                if len(measured) > 1:
+                    variants += measured
+            for line in _rows(group):
+                print(line, flush=True)
+            results += group
+    report = {
+        "command": shlex.join(sys.orig_argv),
+        "started": started.isoformat(timespec="seconds"),
+        "elapsed_s": round(time.perf_counter() - clock, 1),
+        "machine": machine(),
+        "settings": {
+            "quick": args.quick,
+            "backends": list(candidates),
+            "widths": args.widths,
+            "batches": args.batches,
+            **asdict(settings),
+        },
+        "skipped": skipped,
+        "results": [asdict(m) for m in results],
+        "variants": [asdict(m) for m in variants],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out} ({report['elapsed_s']} s)")
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="n in 2,4; B in 1,64; short; handwritten: flat only"
+    )
+    parser.add_argument("--backends", type=_names, help="comma-separated; default: all found")
+    parser.add_argument("--widths", type=_ints, help="qubit counts, e.g. 2,4,6")
+    parser.add_argument("--batches", type=_ints, help="batch sizes, e.g. 1,64,1024")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
+    args = parser.parse_args(argv)
+    args.widths = args.widths or ([2, 4] if args.quick else [2, 4, 6, 8, 10, 12])
+    args.batches = args.batches or ([1, 64] if args.quick else [1, 64, 1024])
+    return args
+
+
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",")]
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _candidates(
+    wanted: list[str] | None, variants: Sequence[str]
+) -> tuple[dict[str, dict[str, Factory]], dict[str, str]]:
+    """Each available candidate's factories (one per variant) and why the others are not."""
+    candidates: dict[str, dict[str, Factory]] = {}
+    skipped: dict[str, str] = {}
+    for name in installed_backends():
+        try:
+            cls = backend_entry(name).load()
+        except ImportError as error:
+            skipped[name] = f"cannot be imported ({error})"
+            continue
+        if issubclass(cls, JaxBackend) and cls.capabilities.autodiff:
+            candidates[name] = {"": _qrkt_factory(name, cls.capabilities.max_qubits)}
+        else:
+            skipped[name] = "not differentiable by JAX"
+    candidates["handwritten"] = {v: _handwritten_factory(v) for v in variants}
+    try:
+        import pennylane  # noqa: F401
+    except ImportError:
+        skipped["pennylane"] = "not installed (pip install pennylane)"
+    else:
+        candidates["pennylane"] = {"": _pennylane_factory}
+    if wanted is not None:
+        unknown = sorted(set(wanted) - candidates.keys() - skipped.keys())
+        if unknown:
+            raise SystemExit(
+                f"unknown backends {unknown}; available: {', '.join(candidates)}"
+                + (f"; unavailable: {', '.join(skipped)}" if skipped else "")
+            )
+        candidates = {k: v for k, v in candidates.items() if k in wanted}
+        skipped = {k: v for k, v in skipped.items() if k in wanted}
+    return candidates, skipped
+
+
+def _qrkt_factory(name: str, max_qubits: int) -> Factory:
+    def make(n: int) -> Fn:
+        if n > max_qubits:
+            raise _NotApplicable
+        return get_backend(name).expectation_fn(qrkt_ansatz(n, 1))
+
+    return make
+
+
+def _handwritten_factory(variant: str) -> Factory:
+    def make(n: int) -> Fn:
+        if variant == "dense" and n > DENSE_MAX_QUBITS:
+            raise _NotApplicable
+        return make_handwritten(n, variant)
+
+    return make
+
+
+def _pennylane_factory(n: int) -> Fn:
+    """PennyLane ``default.qubit``, JAX interface, the batch broadcast through the gates."""
+    import pennylane as qml
+
+    @qml.qnode(qml.device("default.qubit", wires=n), interface="jax")
+    def circuit(x: jax.Array, w: jax.Array) -> list[object]:
+        for j in range(n):
+            qml.RY(x[:, j], wires=j)
+        for j in range(n):
+            qml.RX(w[j], wires=j)
+            qml.RZ(w[j], wires=j)
+        if n == 2:
+            qml.CNOT(wires=[0, 1])
+        for j in range(n) if n > 2 else ():
+            qml.Hadamard(wires=j)
+            qml.CNOT(wires=[j, (j + 1) % n])
+        return [qml.expval(qml.PauliZ(j)) for j in range(n)]
+
+    return lambda x, w: jnp.stack(circuit(x, w), axis=-1).reshape(x.shape[0], n)
+
+
+def _measure_variants(
+    name: str, factories: dict[str, Factory], n: int, batch: int, settings: Settings
+) -> list[Measurement]:
+    """Every variant of the candidate that applies at width ``n``."""
+    measured: list[Measurement] = []
+    for variant, factory in factories.items():
+        try:
+            fn = factory(n)
+        except _NotApplicable:
+            continue
+        measured.append(_measure(name, variant or None, fn, n, batch, settings))
+    return measured
+
+
+def _best(measured: list[Measurement]) -> Measurement:
+    """The fastest variant, forward and gradient picked separately."""
+    forward = min(measured, key=lambda m: m.forward_ms)
+    grad = min(measured, key=lambda m: m.grad_ms)
+    if forward is grad:
+        return forward
+    return Measurement(
+        forward.backend,
+        forward.n,
+        forward.batch,
+        forward.forward_ms,
+        grad.grad_ms,
+        forward.compile_forward_s,
+        grad.compile_grad_s,
+        min(forward.repeats, grad.repeats),
+        f"{forward.variant}/{grad.variant}",
+    )
+
+
+def _measure(
+    name: str, variant: str | None, fn: Fn, n: int, batch: int, settings: Settings
+) -> Measurement:
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.uniform(-math.pi, math.pi, (batch, n)), jnp.float32)
+    w = jnp.asarray(rng.uniform(-math.pi, math.pi, n), jnp.float32)
+    forward = jax.jit(fn)
+    grad = jax.jit(jax.grad(lambda x, w: fn(x, w).sum(), argnums=(0, 1)))
+    f_first, f_times = _time(forward, x, w, settings)
+    g_first, g_times = _time(grad, x, w, settings)
+    f_ms, g_ms = statistics.median(f_times) * 1e3, statistics.median(g_times) * 1e3
+    return Measurement(
+        name,
+        n,
+        batch,
+        round(f_ms, 4),
+        round(g_ms, 4),
+        round(max(f_first - f_ms / 1e3, 0.0), 3),
+        round(max(g_first - g_ms / 1e3, 0.0), 3),
+        min(len(f_times), len(g_times)),
+        variant,
+    )
+
+
+def _time(
+    fn: Callable[..., object], x: jax.Array, w: jax.Array, s: Settings
+) -> tuple[float, list[float]]:
+    """The first call's time and the steady times of repeated calls (seconds)."""
+    start = time.perf_counter()
+    jax.block_until_ready(fn(x, w))
+    first = time.perf_counter() - start
+    times: list[float] = []
+    deadline = time.perf_counter() + s.budget_s
+    while len(times) < s.min_repeats or (
+        len(times) < s.max_repeats and time.perf_counter() < deadline
+    ):
+        start = time.perf_counter()
+        jax.block_until_ready(fn(x, w))
+        times.append(time.perf_counter() - start)
+    return first, times
+
+
+_COLUMNS = "backend                        n      B   fwd ms    grad ms   compile s   fwd x  grad x"
+
+
+def _header() -> str:
+    return f"{_COLUMNS}\n{'-' * len(_COLUMNS)}"
+
+
+def _rows(group: list[Measurement]) -> Iterator[str]:
+    """Table rows for one ``(n, B)``, with ratios to the fastest there."""
+    if not group:
+        return
+    best_f = min(m.forward_ms for m in group)
+    best_g = min(m.grad_ms for m in group)
+    for m in group:
+        label = m.backend + (f" [{m.variant}]" if m.variant else "")
+        compile_s = f"{m.compile_forward_s:.2f}/{m.compile_grad_s:.2f}"
+        yield (
+            f"{label:<29} {m.n:>2} {m.batch:>6} {m.forward_ms:>8.3f} {m.grad_ms:>10.3f}"
+            f" {compile_s:>11} {m.forward_ms / best_f:>7.1f} {m.grad_ms / best_g:>7.1f}"
+        )
+
+
+def machine() -> dict[str, object]:
+    """What the numbers were measured on."""
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "jax_devices": [str(d) for d in jax.devices()],
+        "versions": {p: _version(p) for p in PACKAGES},
+        "env": {k: v for k, v in os.environ.items() if k.startswith(("XLA_", "JAX_", "MALLOC_"))},
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""The backend contract: what every backend declares, validates, computes and counts.
+
+A backend maps a circuit, a batch of inputs ``(B, n_inputs)`` and weights ``(n_weights,)`` to
+the observables' expectation values ``(B, n_observables)`` (``<Z_0> ... <Z_{n-1}>`` for the
+ansätze), in qubit order on every backend. :meth:`Backend.run` is the host entry point: it
+validates before spending any compute, runs, and counts what it ran.
+
+Backends that JAX can trace (:class:`JaxBackend`) also hand out a pure function for use inside
+``jax.jit`` and ``jax.grad``; the others are differentiated by the parameter-shift rule.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from qrkt.circuits.ir import Circuit
+from qrkt.errors import BackendInputError, UnsupportedError
+
+if TYPE_CHECKING:
+    import jax
+
+ExpectationFn = Callable[["jax.Array", "jax.Array"], "jax.Array"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do.
+
+    Attributes:
+      autodiff: JAX can trace it, so gradients come from autodiff; otherwise from the
+        parameter-shift rule on the host.
+      exact: it can return exact expectation values.
+      shots: it can estimate expectation values from a finite number of shots.
+      noise: it can simulate noise.
+      max_qubits: the widest circuit it accepts.
+    """
+
+    autodiff: bool
+    exact: bool
+    shots: bool
+    noise: bool
+    max_qubits: int
+
+    def summary(self) -> str:
+        flags = [k for k, v in asdict(self).items() if v is True]
+        return ", ".join([*flags, f"max {self.max_qubits} qubits"])
+
+
+@dataclass
+class ExecutionCounts:
+    """What a backend ran through :meth:`Backend.run`: calls, circuit executions, shots.
+
+    ``circuits`` counts one execution per parameter set (a batch of B samples is B
+    circuits). ``shots`` is 0 for exact runs.
+    """
+
+    calls: int = 0
+    circuits: int = 0
+    shots: int = 0
+
+    def record(self, *, circuits: int, shots: int = 0) -> None:
+        self.calls += 1
+        self.circuits += circuits
+        self.shots += shots
+
+    def reset(self) -> None:
+        self.calls = self.circuits = self.shots = 0
+
+
+class Backend(abc.ABC):
+    """A quantum backend. Subclasses set ``name`` and ``capabilities`` and implement ``_run``."""
+
+    name: ClassVar[str]
+    capabilities: Capabilities
+
+    def __init__(self) -> None:
+        self.counts = ExecutionCounts()
+
+    def run(self, circuit: Circuit, inputs: object, weights: object) -> np.ndarray:
+        """Expectation values ``(B, n_observables)`` as float64, for inputs ``(B, n_inputs)``
+        and weights ``(n_weights,)``."""
+        x, w = self.validate(circuit, inputs, weights)
+        values = np.asarray(self._run(circuit, x, w), dtype=np.float64)
+        self.counts.record(circuits=x.shape[0], shots=x.shape[0] * self.shots_per_circuit)
+        return values
+
+    @property
+    def shots_per_circuit(self) -> int:
+        """Shots spent on one parameter set; 0 for exact backends."""
+        return 0
+
+    def validate(
+        self, circuit: Circuit, inputs: object, weights: object
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Check a call before any compute; return inputs and weights as float64 arrays."""
+        self.check_circuit(circuit)
+        x = _as_real_array("inputs", inputs)
+        w = _as_real_array("weights", weights)
+        check_shapes(circuit, x.shape, w.shape)
+        for label, array in (("inputs", x), ("weights", w)):
+            if not np.all(np.isfinite(array)):
+                bad = np.argwhere(~np.isfinite(array))[0]
+                raise BackendInputError(
+                    f"{label} must be finite, got {array[tuple(bad)]!r} at index {tuple(bad)}; "
+                    "check the data or the model for NaN or infinity"
+                )
+        return x, w
+
+    def check_circuit(self, circuit: Circuit) -> None:
+        """Raise unless this backend can run ``circuit``."""
+        if not isinstance(circuit, Circuit):
+            raise BackendInputError(
+                f"expected a qrkt Circuit, got {type(circuit).__name__}; build one with "
+                "qrkt.circuits.build_ansatz(...) or qrkt.circuits.circuit(...)"
+            )
+        if circuit.n_qubits > self.capabilities.max_qubits:
+            raise UnsupportedError(
+                f"backend {self.name!r} runs at most {self.capabilities.max_qubits} qubits, got a "
+                f"{circuit.n_qubits}-qubit circuit; use fewer qubits or another backend"
+            )
+
+    @abc.abstractmethod
+    def _run(self, circuit: Circuit, inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Compute expectation values for validated float64 inputs and weights."""
+
+    def __repr__(self) -> str:
+        return f"<qrkt backend {self.name!r}: {self.capabilities.summary()}>"
+
+
+class JaxBackend(Backend):
+    """A backend that JAX can trace: it hands out a pure, jit-able, differentiable function.
+
+    ``dtype`` is the complex precision it simulates in, ``"complex64"`` or ``"complex128"``.
+    """
+
+    @abc.abstractmethod
+    def expectation_fn(self, circuit: Circuit) -> ExpectationFn:
+        """A pure JAX function ``(inputs (B, n_inputs), weights (n_weights,)) -> (B, n_obs)``.
+
+        Shapes are checked when it is traced; values cannot be checked inside ``jit``.
+        """
+
+    DTYPES: ClassVar[tuple[str, ...]] = ("complex64", "complex128")
+
+    def __init__(self, dtype: str = "complex64") -> None:
+        super().__init__()
+        if dtype not in self.DTYPES:
+            raise BackendInputError(
+                f"backend {self.name!r} got dtype={dtype!r}; accepted: {', '.join(self.DTYPES)} "
+                "(complex64 is the default)"
+            )
+        self.dtype = dtype
+
+    def check_precision(self) -> None:
+        """Raise inside a trace if ``complex128`` is asked for while 64-bit JAX is off."""
+        import jax
+
+        if self.dtype == "complex128" and not jax.config.jax_enable_x64:
+            raise UnsupportedError(
+                f"backend {self.name!r} with dtype='complex128' needs 64-bit JAX, which is off; "
+                "call jax.config.update('jax_enable_x64', True) at start-up, or use "
+                "dtype='complex64'"
+            )
+
+    def _run(self, circuit: Circuit, inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Run the jitted function; ``complex128`` in a scope of 64-bit JAX that ends here."""
+        import jax
+
+        if self.dtype == "complex128":
+            with jax.experimental.enable_x64():
+                return np.asarray(self.jitted(circuit)(inputs, weights))
+        return np.asarray(
+            self.jitted(circuit)(inputs.astype(np.float32), weights.astype(np.float32))
+        )
+
+    def jitted(self, circuit: Circuit) -> ExpectationFn:
+        """``jax.jit`` of :meth:`expectation_fn`, compiled once per circuit."""
+        import jax
+
+        cache: dict[Circuit, ExpectationFn] = self.__dict__.setdefault("_jitted", {})
+        if circuit not in cache:
+            cache[circuit] = jax.jit(self.expectation_fn(circuit))
+        return cache[circuit]
+
+
+def check_shapes(
+    circuit: Circuit, inputs_shape: tuple[int, ...], weights_shape: tuple[int, ...]
+) -> None:
+    """Raise a :class:`BackendInputError` unless the shapes fit ``circuit``."""
+    if len(inputs_shape) != 2 or inputs_shape[1] != circuit.n_inputs or inputs_shape[0] < 1:
+        raise BackendInputError(
+            f"inputs must have shape (batch, {circuit.n_inputs}) with batch >= 1 for this "
+            f"circuit, got shape {tuple(inputs_shape)}; reshape a single sample with x[None, :]"
+        )
+    if tuple(weights_shape) != (circuit.n_weights,):
+        raise BackendInputError(
+            f"weights must have shape ({circuit.n_weights},) for this circuit, got shape "
+            f"{tuple(weights_shape)}; weights are shared by the whole batch"
+        )
+
+
+def _as_real_array(label: str, value: object) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
+    ):
+        raise BackendInputError(
+            f"{label} must be real numbers, got an array of dtype {array.dtype}; "
+            "pass a float array (angles in radians)"
+        )
+    return array.astype(np.float64, copy=False)

@@ -1,0 +1,76 @@
+"""Any backend as a JAX function: what a QuantumLayer calls.
+
+A :class:`~qrkt.backends.base.JaxBackend` is traced directly. Any other (host) backend runs
+through ``jax.pure_callback`` inside ``jit``, with a custom VJP whose backward pass is the
+parameter-shift rule evaluated by the same backend: one host call forward, one backward.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from qrkt.backends.base import Backend, ExpectationFn, JaxBackend
+from qrkt.backends.parameter_shift import parameter_shift_vjp
+from qrkt.backends.registry import get_backend
+from qrkt.circuits.ir import Circuit
+
+
+def expectation_function(
+    backend: str | Backend, circuit: Circuit, **options: object
+) -> ExpectationFn:
+    """A jit-able, differentiable ``(inputs (B, n_in), weights (n_w,)) -> (B, n_obs)``.
+
+    ``backend`` is a registered name (with ``options``) or a backend instance.
+    """
+    if isinstance(backend, str):
+        backend = get_backend(backend, **options)
+    if isinstance(backend, JaxBackend):
+        return backend.expectation_fn(circuit)
+    return _host_function(backend, circuit)
+
+
+@cache
+def _host_function(backend: Backend, circuit: Circuit) -> ExpectationFn:
+    import jax
+
+    backend.check_circuit(circuit)
+
+    def host_forward(inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return backend.run(circuit, inputs, weights).astype(inputs.dtype)
+
+    def host_vjp(inputs, weights, cotangent) -> tuple[np.ndarray, np.ndarray]:
+        grads = parameter_shift_vjp(
+            backend,
+            circuit,
+            np.asarray(inputs, np.float64),
+            np.asarray(weights, np.float64),
+            np.asarray(cotangent),
+        )
+        return grads[0].astype(inputs.dtype), grads[1].astype(weights.dtype)
+
+    def out_shape(inputs):
+        return jax.ShapeDtypeStruct((inputs.shape[0], circuit.n_observables), inputs.dtype)
+
+    @jax.custom_vjp
+    def expectations(inputs, weights):
+        return jax.pure_callback(
+            host_forward, out_shape(inputs), inputs, weights, vmap_method="sequential"
+        )
+
+    def forward(inputs, weights):
+        return expectations(inputs, weights), (inputs, weights)
+
+    def backward(residuals, cotangent):
+        inputs, weights = residuals
+        shapes = (
+            jax.ShapeDtypeStruct(inputs.shape, inputs.dtype),
+            jax.ShapeDtypeStruct(weights.shape, weights.dtype),
+        )
+        return jax.pure_callback(
+            host_vjp, shapes, inputs, weights, cotangent, vmap_method="sequential"
+        )
+
+    expectations.defvjp(forward, backward)
+    return expectations

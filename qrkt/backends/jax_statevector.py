@@ -1,0 +1,510 @@
+"""``jax``: qrkt's own statevector simulator in JAX, built for training speed.
+
+The circuit is compiled once, at trace time, into a short program:
+
+1. every single-qubit gate before a qubit's first CNOT is folded into that qubit's factor of
+   an initial product state (for the ansätze: encoding and first rotation layer);
+2. each CNOT absorbs the single-qubit gates pending on its two qubits, so it becomes one fused
+   4x4 operation, applied in one pass over the state and skipping the entries that are zero by
+   structure; a fused operation made of real gates (RY, H, CNOT) does real arithmetic only;
+3. gates left pending at the end are applied one by one, except diagonal ones (RZ), which
+   cannot change a Z readout;
+4. every Z-string expectation is read from the probabilities in one matrix product.
+
+The state is held as real and imaginary planes with the batch as the last (contiguous) axis,
+so every gate is a handful of fused, vectorized element-wise operations. The batch runs in
+cache-sized blocks, in independent streams of blocks that XLA runs concurrently on a CPU's
+cores.
+
+JAX's global settings are never changed: ``complex128`` runs need 64-bit JAX, which
+:meth:`Backend.run` enables in a scope of its own and a user's ``jit`` must enable itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, partial, reduce
+
+import numpy as np
+
+from qrkt.backends.base import Capabilities, ExpectationFn, JaxBackend, check_shapes
+from qrkt.backends.readout import z_sign_matrix
+from qrkt.circuits.ir import Circuit, Gate, Param, ParamKind
+from qrkt.errors import BackendInputError
+
+_DTYPES = {"complex64": np.float32, "complex128": np.float64}
+
+# Amplitudes x samples per block of the batch (a block's planes then take 1-2 MiB).
+_BLOCK_ELEMENTS = 1 << 18
+# The least work (amplitudes x samples) per stream for which running streams concurrently
+# pays for itself.
+_MIN_STREAM_ELEMENTS = 1 << 15
+
+
+@dataclass(frozen=True)
+class _Op:
+    """One pass over the state: the product of ``gates`` acting on ``qubits``."""
+
+    qubits: tuple[int, ...]
+    gates: tuple[Gate, ...]
+
+
+@dataclass(frozen=True)
+class _Program:
+    """A circuit compiled for the simulator: per-qubit product factors, then state passes."""
+
+    n_qubits: int
+    factors: tuple[tuple[Gate, ...], ...]  # single-qubit gates folded into the product state
+    ops: tuple[_Op, ...]
+
+
+def compile_program(circuit: Circuit) -> _Program:
+    """Fuse ``circuit`` into a product state and a list of one- and two-qubit passes."""
+    n = circuit.n_qubits
+    factors: list[list[Gate]] = [[] for _ in range(n)]
+    pending: list[list[Gate]] = [[] for _ in range(n)]
+    entangled = [False] * n
+    ops: list[_Op] = []
+    for gate in circuit.gates:
+        if len(gate.qubits) == 1:
+            q = gate.qubits[0]
+            (pending if entangled[q] else factors)[q].append(gate)
+            continue
+        c, t = gate.qubits
+        absorbed = pending[c] + pending[t]
+        pending[c], pending[t] = [], []
+        entangled[c] = entangled[t] = True
+        ops.append(_Op((c, t), (*absorbed, gate)))
+    diagonal_readout = all(p == "Z" for obs in circuit.observables for _, p in obs.terms)
+    for q in range(n):
+        remaining = pending[q]
+        while diagonal_readout and remaining and remaining[-1].name == "rz":
+            remaining = remaining[:-1]  # a phase just before a Z readout changes nothing
+        if remaining:
+            ops.append(_Op((q,), tuple(remaining)))
+    return _Program(n, tuple(map(tuple, factors)), tuple(ops))
+
+
+class JaxStatevectorBackend(JaxBackend):
+    """Exact, differentiable statevector simulation in JAX.
+
+    Args:
+      dtype: ``"complex64"`` (default, fastest) or ``"complex128"`` (needs 64-bit JAX).
+      block_size: samples simulated at a time; default: ``2**18 / 2**n``, at least 8.
+      streams: independent runs of blocks, which XLA runs concurrently; default: the CPU
+        cores available to this process on a CPU, 1 on an accelerator.
+    """
+
+    name = "jax"
+    capabilities = Capabilities(autodiff=True, exact=True, shots=False, noise=False, max_qubits=24)
+
+    def __init__(
+        self, dtype: str = "complex64", block_size: int | None = None, streams: int | None = None
+    ) -> None:
+        super().__init__(dtype)
+        for label, value in (("block_size", block_size), ("streams", streams)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise BackendInputError(f"{label} must be an integer >= 1 or None, got {value!r}")
+        self.block_size = block_size
+        self.streams = streams
+
+    def expectation_fn(self, circuit: Circuit) -> ExpectationFn:
+        self.check_circuit(circuit)
+        program = compile_program(circuit)
+        signs = z_sign_matrix(circuit).T
+        real = _DTYPES[self.dtype]
+
+        def expectations(inputs, weights):
+            import jax
+            import jax.numpy as jnp
+
+            check_shapes(circuit, inputs.shape, weights.shape)
+            self.check_precision()
+            w = jnp.asarray(weights, real)
+            sign = jnp.asarray(signs, real)
+
+            @jax.checkpoint  # the backward pass recomputes a block instead of storing it
+            def block(x):  # (b, n_inputs) -> (b, n_observables)
+                return (sign @ _probabilities(program, x.T, w)).T
+
+            x = jnp.asarray(inputs, real)
+            batch = x.shape[0]
+            size = self._block_size(circuit.n_qubits, batch)
+            full = batch - batch % size
+            streams = [
+                jax.lax.map(block, stream.reshape(-1, size, x.shape[1])).reshape(-1, signs.shape[0])
+                for stream in _split(x[:full], full // size, self._stream_count())
+            ]
+            if full < batch:
+                streams.append(block(x[full:]))
+            return jnp.concatenate(streams) if len(streams) > 1 else streams[0]
+
+        return expectations
+
+    def _block_size(self, n_qubits: int, batch: int) -> int:
+        """Samples per block: enough to vectorize, few enough that a block's state stays in
+        cache (fresh full-batch buffers cost more in page faults than the arithmetic), and,
+        when the state is big enough to be worth it, small enough to feed every stream."""
+        if self.block_size:
+            return self.block_size
+        size = max(8, _BLOCK_ELEMENTS >> n_qubits)
+        streams = self._stream_count()
+        if batch < size * streams and (batch << n_qubits) >= streams * _MIN_STREAM_ELEMENTS:
+            size = -(-batch // streams)
+        return size
+
+    def _stream_count(self) -> int:
+        """Independent block streams, which XLA runs concurrently: one per CPU core."""
+        import jax
+
+        if self.streams is not None:
+            return self.streams
+        if jax.default_backend() != "cpu":
+            return 1
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
+
+
+def _split(x, blocks: int, streams: int) -> list:
+    """Split ``x`` (``blocks`` blocks of samples) into up to ``streams`` runs of whole blocks."""
+    if blocks == 0:
+        return []
+    bounds = np.linspace(0, blocks, min(streams, blocks) + 1).round().astype(int)
+    size = x.shape[0] // blocks
+    return [x[a * size : b * size] for a, b in itertools.pairwise(bounds)]
+
+
+# --- complex arithmetic on matrix entries -----------------------------------------------------
+# An entry is None (zero by structure) or a pair (re, im) whose parts are Python floats, scalar
+# weights or per-sample arrays of shape (B,), or None where the part is zero. Python floats keep
+# constant gates constant in the traced program, and known zeros are never computed.
+
+Entry = tuple[object, object] | None
+Matrix = list[list[Entry]]
+
+
+def _mul_part(a, b):
+    if a is None or b is None:
+        return None
+    if isinstance(a, float) and a == 1.0:
+        return b
+    if isinstance(b, float) and b == 1.0:
+        return a
+    return a * b
+
+
+def _add_part(a, b, *, subtract: bool = False):
+    if b is None:
+        return a
+    if a is None:
+        return -b if subtract else b
+    return a - b if subtract else a + b
+
+
+def _mul(a: Entry, b: Entry) -> Entry:
+    if a is None or b is None:
+        return None
+    (ar, ai), (br, bi) = a, b
+    re = _add_part(_mul_part(ar, br), _mul_part(ai, bi), subtract=True)
+    im = _add_part(_mul_part(ar, bi), _mul_part(ai, br))
+    return None if re is None and im is None else (re, im)
+
+
+def _add(a: Entry, b: Entry) -> Entry:
+    if a is None or b is None:
+        return b if a is None else a
+    return _add_part(a[0], b[0]), _add_part(a[1], b[1])
+
+
+def _matmul(a: Matrix, b: Matrix) -> Matrix:
+    size = len(a)
+    return [
+        [reduce(_add, (_mul(a[i][k], b[k][j]) for k in range(size)), None) for j in range(size)]
+        for i in range(size)
+    ]
+
+
+def _kron(a: Matrix, b: Matrix) -> Matrix:
+    return [[_mul(a[i // 2][j // 2], b[i % 2][j % 2]) for j in range(4)] for i in range(4)]
+
+
+def _single_qubit_matrix(gate: Gate, x, w) -> Matrix:
+    """The 2x2 matrix of a one-qubit gate; angles index inputs x (n_in, B) or weights w."""
+    if gate.name == "h":
+        r = float(1 / np.sqrt(2))
+        return [[(r, None), (r, None)], [(r, None), (-r, None)]]
+    angle = gate.angle
+    if isinstance(angle, Param):
+        theta = x[angle.index] if angle.kind is ParamKind.INPUT else w[angle.index]
+        c, s = _cos_sin_half(theta)
+    else:
+        c, s = float(np.cos(angle / 2)), float(np.sin(angle / 2))
+    minus_s = -s
+    if gate.name == "rx":
+        return [[(c, None), (None, minus_s)], [(None, minus_s), (c, None)]]
+    if gate.name == "ry":
+        return [[(c, None), (minus_s, None)], [(s, None), (c, None)]]
+    return [[(c, minus_s), None], [None, (c, s)]]  # rz
+
+
+def _cos_sin_half(theta):
+    import jax.numpy as jnp
+
+    return jnp.cos(theta / 2), jnp.sin(theta / 2)
+
+
+_IDENTITY: Matrix = [[(1.0, None), None], [None, (1.0, None)]]
+
+
+def _fuse(gates: Sequence[Gate], qubit: int, x, w) -> Matrix:
+    """The product (later gates on the left) of the gates in ``gates`` acting on ``qubit``."""
+    matrix = _IDENTITY
+    for gate in gates:
+        if gate.qubits == (qubit,):
+            matrix = _matmul(_single_qubit_matrix(gate, x, w), matrix)
+    return matrix
+
+
+def _op_matrix(op: _Op, x, w) -> Matrix:
+    """The matrix of a pass, on the basis ordered by (bits of op.qubits) big-endian."""
+    if len(op.qubits) == 1:
+        return _fuse(op.gates, op.qubits[0], x, w)
+    control, target = op.qubits
+    local = _kron(_fuse(op.gates, control, x, w), _fuse(op.gates, target, x, w))
+    return [local[i ^ 1] if i & 2 else local[i] for i in range(4)]  # CNOT swaps rows 10 and 11
+
+
+# --- the state ------------------------------------------------------------------------------
+
+
+def _probabilities(program: _Program, x, w):
+    """``|psi|^2`` of the final state, shape (2**n, B), for inputs x of shape (n_in, B)."""
+    import jax.numpy as jnp
+
+    # Weights enter per sample: their gradient is then one reduction over the batch, where
+    # scalar weights would make one reduction (and one compiled kernel) per use.
+    w = jnp.broadcast_to(w[:, None], (w.shape[0], x.shape[-1]))
+    re, im = _product_state(program, x, w)
+    for op in program.ops:
+        re, im = _apply(_op_matrix(op, x, w), op.qubits, program.n_qubits, re, im)
+    return re * re if im is None else re * re + im * im
+
+
+def _product_state(program: _Program, x, w) -> tuple:
+    """The product of every qubit's factor, (re, im) of shape (2**n, B); im is None if real.
+
+    The Kronecker products run in complex arithmetic (one operation per qubit, which keeps
+    the gradient program small) unless every factor is real.
+    """
+    import jax.numpy as jnp
+
+    batch = x.shape[-1]
+    columns = [[row[0] for row in _fuse(gates, q, x, w)] for q, gates in enumerate(program.factors)]
+    real = all(e is None or e[1] is None for column in columns for e in column)
+    state = None
+    for column in columns:
+        re, im = _planes(column, batch, x.dtype)
+        factor = re if real else re + 1j * (jnp.zeros_like(re) if im is None else im)
+        state = factor if state is None else (state[:, None, :] * factor[None]).reshape(-1, batch)
+    return (state, None) if real else (state.real, state.imag)
+
+
+def _planes(entries: Sequence[Entry], batch: int, dtype) -> tuple:
+    """Stack entries into (re, im) planes of shape (len(entries), B); im is None if all real."""
+    import jax.numpy as jnp
+
+    def plane(part: int):
+        values = [None if e is None else e[part] for e in entries]
+        if all(v is None for v in values):
+            return None
+        zero = jnp.zeros((batch,), dtype)
+        return jnp.stack(
+            [
+                zero if v is None else jnp.broadcast_to(jnp.asarray(v, dtype), (batch,))
+                for v in values
+            ]
+        )
+
+    re = plane(0)
+    return (jnp.zeros((len(entries), batch), dtype) if re is None else re), plane(1)
+
+
+def _apply(matrix: Matrix, qubits: tuple[int, ...], n: int, re, im) -> tuple:
+    """Apply ``matrix`` (basis ordered by the bits of ``qubits``) to the state planes.
+
+    A plane of shape (2**n, B) is viewed with one axis of size 2 per acted-on qubit and the
+    other qubits merged, e.g. (2**lo, 2, 2**(hi-lo-1), 2, 2**(n-hi-1), B), and the acted-on
+    axes are gathered in front: low-rank views keep the program and its compile time small.
+    """
+    import jax.numpy as jnp
+
+    view, axes = _view(qubits, n, re.shape[-1])
+    k = len(qubits)
+    rest = tuple(size for axis, size in enumerate(view) if axis not in axes)
+
+    def gather(plane):
+        return (
+            None
+            if plane is None
+            else jnp.moveaxis(plane.reshape(view), axes, range(k)).reshape((1 << k, *rest))
+        )
+
+    def scatter(stacked):
+        if stacked is None:
+            return None
+        return jnp.moveaxis(stacked.reshape((2,) * k + rest), range(k), axes).reshape(re.shape)
+
+    pattern = tuple(
+        tuple((e is not None and e[0] is not None, e is not None and e[1] is not None) for e in row)
+        for row in matrix
+    )
+    per_sample = any(
+        getattr(part, "ndim", 0) for row in matrix for e in row if e is not None for part in e
+    )
+    entry_shape = (re.shape[-1],) if per_sample else ()
+
+    def parts(index: int):
+        if not any(flags[index] for row in pattern for flags in row):
+            return None
+        return jnp.stack(
+            [
+                jnp.stack(
+                    [
+                        jnp.broadcast_to(
+                            jnp.asarray(
+                                0.0 if e is None or e[index] is None else e[index], re.dtype
+                            ),
+                            entry_shape,
+                        )
+                        for e in row
+                    ]
+                )
+                for row in matrix
+            ]
+        )
+
+    constant = all(
+        isinstance(part, float)
+        for row in matrix
+        for e in row
+        if e is not None
+        for part in e
+        if part is not None
+    )
+    if constant:  # nothing to differentiate but the state: plain autodiff of a linear map
+        m = [
+            np.array(
+                [[0.0 if e is None or e[i] is None else e[i] for e in row] for row in matrix],
+                re.dtype,
+            )
+            for i in (0, 1)
+        ]
+        out_re, out_im = _sparse_matvec(pattern, m[0], m[1], gather(re), gather(im))
+    else:
+        out_re, out_im = _matvec_with_vjp()(pattern, parts(0), parts(1), gather(re), gather(im))
+    return scatter(out_re), scatter(out_im)
+
+
+def _view(qubits: tuple[int, ...], n: int, batch: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The view of a (2**n, B) plane with one axis per acted-on qubit, and those axes in
+    the order of ``qubits``."""
+    view: list[int] = []
+    axis_of: dict[int, int] = {}
+    previous = -1
+    for q in sorted(qubits):
+        view += [1 << (q - previous - 1), 2]
+        axis_of[q] = len(view) - 1
+        previous = q
+    view += [1 << (n - previous - 1), batch]
+    return tuple(view), tuple(axis_of[q] for q in qubits)
+
+
+def _sparse_matvec(pattern, m_re, m_im, s_re, s_im) -> tuple:
+    """``M s`` on stacked planes (2**k, ...), computing only the entries ``pattern`` marks."""
+    import jax.numpy as jnp
+
+    rows = []
+    for i, row in enumerate(pattern):
+        terms = []
+        for j, (has_re, has_im) in enumerate(row):
+            entry = (m_re[i, j] if has_re else None, m_im[i, j] if has_im else None)
+            terms.append(
+                _mul(entry, (s_re[j], None if s_im is None else s_im[j]))
+                if has_re or has_im
+                else None
+            )
+        rows.append(reduce(_add, terms, None))
+    shape = s_re.shape[1:]
+
+    def stack(part: int):
+        if all(r is None or r[part] is None for r in rows):
+            return None
+        return jnp.stack(
+            [
+                jnp.broadcast_to(0.0 if r is None or r[part] is None else r[part], shape).astype(
+                    s_re.dtype
+                )
+                for r in rows
+            ]
+        )
+
+    return (stack(0) if stack(0) is not None else jnp.zeros_like(s_re)), stack(1)
+
+
+@cache
+def _matvec_with_vjp():
+    """``_sparse_matvec`` with a hand-written VJP: the state cotangent is ``M^dagger g`` by the
+    same sparse kernel, and the matrix cotangent one contraction per part, instead of one
+    reduction over the whole state per matrix entry (which makes XLA compile for minutes)."""
+    import jax
+    import jax.numpy as jnp
+
+    @partial(jax.custom_vjp, nondiff_argnums=(0,))
+    def matvec(pattern, m_re, m_im, s_re, s_im):
+        return _sparse_matvec(pattern, m_re, m_im, s_re, s_im)
+
+    def forward(pattern, m_re, m_im, s_re, s_im):
+        return _sparse_matvec(pattern, m_re, m_im, s_re, s_im), (m_re, m_im, s_re, s_im)
+
+    def backward(pattern, residuals, cotangent):
+        m_re, m_im, s_re, s_im = residuals
+        g_re, g_im = cotangent
+        adjoint = tuple(zip(*pattern, strict=True))  # transpose; conjugation negates m_im
+        ds_re, ds_im = _sparse_matvec(
+            adjoint,
+            None if m_re is None else jnp.swapaxes(m_re, 0, 1),
+            None if m_im is None else -jnp.swapaxes(m_im, 0, 1),
+            g_re,
+            g_im,
+        )
+        per_sample = (m_re if m_re is not None else m_im).ndim == 3
+        rest = "".join(chr(ord("a") + d) for d in range(s_re.ndim - 2))
+        spec = f"i{rest}z,j{rest}z->ij" + ("z" if per_sample else "")
+
+        def contract(g, s):
+            return None if g is None or s is None else jnp.einsum(spec, g, s)
+
+        def combine(first, second, *, subtract=False):
+            return _add_part(first, second, subtract=subtract)
+
+        dm_re = None if m_re is None else combine(contract(g_re, s_re), contract(g_im, s_im))
+        dm_im = (
+            None
+            if m_im is None
+            else combine(contract(g_im, s_re), contract(g_re, s_im), subtract=True)
+        )
+        return (
+            None if dm_re is None else dm_re.astype(m_re.dtype),
+            None if dm_im is None else dm_im.astype(m_im.dtype),
+            ds_re,
+            None if s_im is None else ds_im if ds_im is not None else jnp.zeros_like(s_im),
+        )
+
+    matvec.defvjp(forward, backward)
+    return matvec

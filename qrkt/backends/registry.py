@@ -1,0 +1,116 @@
+"""Backends by short name.
+
+Each entry names the module that defines the backend, the Python packages it needs and the
+``pip install 'qrkt[...]'`` extra that provides them. Backend modules import their vendor SDK
+lazily, so listing backends never imports an SDK.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from functools import cache
+
+from qrkt.backends.base import Backend, Capabilities
+from qrkt.errors import MissingDependencyError, UnknownNameError, known_names
+
+
+@dataclass(frozen=True)
+class BackendEntry:
+    """Where a backend lives and what it needs."""
+
+    name: str
+    target: str  # "module:Class"
+    requires: tuple[str, ...]  # importable top-level modules
+    extra: str  # the pip extra that installs them
+
+    @property
+    def install_command(self) -> str:
+        return f"pip install 'qrkt[{self.extra}]'" if self.extra else "pip install qrkt"
+
+    def missing(self) -> list[str]:
+        return [m for m in self.requires if importlib.util.find_spec(m) is None]
+
+    @property
+    def installed(self) -> bool:
+        return not self.missing()
+
+    def load(self) -> type[Backend]:
+        module, cls = self.target.split(":")
+        return getattr(importlib.import_module(module), cls)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.load().capabilities
+
+
+_REGISTRY: dict[str, BackendEntry] = {}
+
+
+def register_backend(
+    name: str, target: str, *, requires: tuple[str, ...] = (), extra: str = ""
+) -> None:
+    """Register a backend class (``"package.module:Class"``) under a short name.
+
+    ``extra`` is the pip extra that installs ``requires``; empty for qrkt's core dependencies.
+    """
+    _REGISTRY[name] = BackendEntry(name, target, requires, extra)
+    _shared_backend.cache_clear()
+
+
+def unregister_backend(name: str) -> None:
+    """Remove a registered backend (and its shared instances)."""
+    backend_entry(name)  # raises, listing the known names, if there is none
+    del _REGISTRY[name]
+    _shared_backend.cache_clear()
+
+
+def backend_entries() -> list[BackendEntry]:
+    """Every registered backend, installed or not, in registration order."""
+    return list(_REGISTRY.values())
+
+
+def installed_backends() -> list[str]:
+    """Names of the backends whose dependencies are installed."""
+    return [e.name for e in _REGISTRY.values() if e.installed]
+
+
+def backend_entry(name: str) -> BackendEntry:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownNameError(
+            f"unknown backend {name!r}; known backends: {known_names(_REGISTRY)}"
+        ) from None
+
+
+def get_backend(name: str, **options: object) -> Backend:
+    """The backend ``name`` with ``options``; one shared instance per name and options.
+
+    Sharing keeps compiled functions and counters across calls; call
+    ``get_backend(name).counts.reset()`` to start counting afresh.
+    """
+    return _shared_backend(name, tuple(sorted(options.items())))
+
+
+@cache
+def _shared_backend(name: str, options: tuple[tuple[str, object], ...]) -> Backend:
+    entry = backend_entry(name)
+    missing = entry.missing()
+    if missing:
+        raise MissingDependencyError(
+            f"backend {name!r} needs {', '.join(missing)}, which is not installed; "
+            f"install it with: {entry.install_command}"
+        )
+    return entry.load()(**dict(options))
+
+
+register_backend("reference", "qrkt.backends.reference:ReferenceBackend", requires=("numpy",))
+register_backend("jax", "qrkt.backends.jax_statevector:JaxStatevectorBackend", requires=("jax",))
+register_backend(
+    "tensorcircuit",
+    "qrkt.backends.tensorcircuit:TensorCircuitBackend",
+    requires=("jax", "tensorcircuit"),
+    extra="tensorcircuit",
+)

@@ -1,0 +1,33 @@
+"""The interface models see: a quantum layer maps ``(..., width)`` to ``(..., width)``.
+
+Models depend on this module only. Which circuit, which backend and whether any quantum
+backend is involved at all is the business of the implementations.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+
+
+class QuantumLayer(nn.Module):
+    """A Flax module from ``(..., width)`` features to ``(..., width)`` values in ``[-1, 1]``.
+
+    It owns its trainable parameters and is differentiable end to end in JAX. Subclasses
+    implement ``__call__``.
+    """
+
+    width: int
+
+    def __call__(self, features: jax.Array) -> jax.Array:
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__")
+
+    def check_features(self, features: jax.Array) -> None:
+        """Raise unless the last axis of ``features`` is ``width``."""
+        from qrkt.errors import BackendInputError
+
+        if features.ndim < 1 or features.shape[-1] != self.width:
+            raise BackendInputError(
+                f"{type(self).__name__} of width {self.width} needs features of shape "
+                f"(..., {self.width}), got shape {tuple(features.shape)}"
+            )

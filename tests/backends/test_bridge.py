@@ -1,0 +1,110 @@
+"""Backends as JAX functions: host backends through a callback with parameter-shift VJPs."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from qrkt.backends.bridge import expectation_function
+from qrkt.backends.jax_statevector import JaxStatevectorBackend
+from qrkt.backends.reference import ReferenceBackend
+from qrkt.circuits.ansatz import qrkt_ansatz
+from qrkt.circuits.ir import Circuit, PauliString, circuit, cnot, input_param, rx, ry, weight_param
+
+CIRCUIT = qrkt_ansatz(3)
+
+
+def _sample(c: Circuit, batch: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return (
+        rng.uniform(-np.pi, np.pi, (batch, c.n_inputs)).astype(np.float32),
+        rng.uniform(-np.pi, np.pi, c.n_weights).astype(np.float32),
+    )
+
+
+def _uses_callback(function: object, *arguments: object) -> bool:
+    return "pure_callback" in str(jax.make_jaxpr(function)(*arguments))  # type: ignore[arg-type]
+
+
+def test_reference_under_jit_matches_run() -> None:
+    x, w = _sample(CIRCUIT)
+    f = jax.jit(expectation_function("reference", CIRCUIT))
+    np.testing.assert_allclose(f(x, w), ReferenceBackend().run(CIRCUIT, x, w), atol=1e-6)
+
+
+def test_float32_inputs_give_float32_without_x64() -> None:
+    if jax.config.jax_enable_x64:
+        pytest.skip("needs jax_enable_x64 off")
+    x, w = _sample(CIRCUIT)
+    values = jax.jit(expectation_function("reference", CIRCUIT))(jnp.asarray(x), jnp.asarray(w))
+    assert values.dtype == jnp.float32
+    assert values.shape == (4, 3)
+
+
+def _loss_gradients(f: object, c: Circuit, x: np.ndarray, w: np.ndarray) -> tuple:
+    cotangent = np.random.default_rng(3).normal(size=(x.shape[0], c.n_observables))
+
+    def loss(x: jax.Array, w: jax.Array) -> jax.Array:
+        return jnp.sum(f(x, w) * cotangent.astype(np.float32))  # type: ignore[operator]
+
+    return jax.jit(jax.grad(loss, argnums=(0, 1)))(x, w)
+
+
+def _shared_weight_circuit() -> Circuit:
+    w0 = weight_param(0)
+    gates = [ry(0, input_param(0)), rx(0, w0), cnot(0, 1), rx(1, w0), ry(1, input_param(0))]
+    zz = PauliString(((0, "Z"), (1, "Z")))
+    return circuit(2, gates, observables=[zz, PauliString(((1, "Z"),))])
+
+
+def test_grad_through_reference_matches_jax_autodiff() -> None:
+    for c in (CIRCUIT, _shared_weight_circuit()):
+        x, w = _sample(c, seed=1)
+        by_shift = _loss_gradients(expectation_function("reference", c), c, x, w)
+        by_autodiff = _loss_gradients(JaxStatevectorBackend().expectation_fn(c), c, x, w)
+        for shifted, traced in zip(by_shift, by_autodiff, strict=True):
+            assert shifted.shape == traced.shape
+            np.testing.assert_allclose(shifted, traced, atol=1e-4)
+
+
+def test_value_and_grad_is_one_host_call_each_way() -> None:
+    backend = ReferenceBackend()
+    c = qrkt_ansatz(2)
+    x, w = _sample(c, batch=3)
+    f = expectation_function(backend, c)
+    value, grads = jax.jit(jax.value_and_grad(lambda x, w: f(x, w).sum(), argnums=(0, 1)))(x, w)
+    np.testing.assert_allclose(value, ReferenceBackend().run(c, x, w).sum(), atol=1e-5)
+    assert grads[0].shape == (3, 2) and grads[1].shape == (2,)
+    k = len(list(c.params()))
+    assert backend.counts.calls == 2  # forward, then all shifted points at once
+    assert backend.counts.circuits == 3 + 2 * k * 3
+
+
+def test_host_function_under_vmap() -> None:
+    c = qrkt_ansatz(2)
+    x = np.random.default_rng(4).uniform(-1, 1, (3, 2, 2)).astype(np.float32)
+    w = np.array([0.3, -0.8], np.float32)
+    mapped = jax.vmap(expectation_function("reference", c), in_axes=(0, None))(x, w)
+    expected = np.stack([ReferenceBackend().run(c, row, w) for row in x])
+    np.testing.assert_allclose(mapped, expected, atol=1e-6)
+
+
+def test_jax_backend_name_gives_a_traced_function_without_callback() -> None:
+    x, w = _sample(CIRCUIT)
+    traced = expectation_function("jax", CIRCUIT)
+    assert not _uses_callback(traced, x, w)
+    assert _uses_callback(expectation_function("reference", CIRCUIT), x, w)
+    np.testing.assert_allclose(
+        jax.jit(traced)(x, w), ReferenceBackend().run(CIRCUIT, x, w), atol=1e-5
+    )
+
+
+def test_jax_backend_instance_gives_its_own_expectation_fn() -> None:
+    backend = JaxStatevectorBackend(block_size=2, streams=1)
+    c = qrkt_ansatz(2)
+    x, w = _sample(c, batch=5)
+    traced = expectation_function(backend, c)
+    assert not _uses_callback(traced, x, w)
+    np.testing.assert_allclose(jax.jit(traced)(x, w), backend.run(c, x, w), atol=1e-6)
