@@ -39,9 +39,6 @@ _DTYPES = {"complex64": np.float32, "complex128": np.float64}
 
 # Amplitudes x samples per block of the batch (a block's planes then take 1-2 MiB).
 _BLOCK_ELEMENTS = 1 << 18
-# The least work (amplitudes x samples) per stream for which running streams concurrently
-# pays for itself.
-_MIN_STREAM_ELEMENTS = 1 << 15
 
 
 @dataclass(frozen=True)
@@ -134,7 +131,7 @@ class JaxStatevectorBackend(JaxBackend):
 
             x = jnp.asarray(inputs, real)
             batch = x.shape[0]
-            size = self._block_size(circuit.n_qubits, batch)
+            size = self._block_size(circuit.n_qubits)
             full = batch - batch % size
             streams = [
                 jax.lax.map(block, stream.reshape(-1, size, x.shape[1])).reshape(-1, signs.shape[0])
@@ -146,17 +143,10 @@ class JaxStatevectorBackend(JaxBackend):
 
         return expectations
 
-    def _block_size(self, n_qubits: int, batch: int) -> int:
+    def _block_size(self, n_qubits: int) -> int:
         """Samples per block: enough to vectorize, few enough that a block's state stays in
-        cache (fresh full-batch buffers cost more in page faults than the arithmetic), and,
-        when the state is big enough to be worth it, small enough to feed every stream."""
-        if self.block_size:
-            return self.block_size
-        size = max(8, _BLOCK_ELEMENTS >> n_qubits)
-        streams = self._stream_count()
-        if batch < size * streams and (batch << n_qubits) >= streams * _MIN_STREAM_ELEMENTS:
-            size = -(-batch // streams)
-        return size
+        cache (fresh full-batch buffers cost more in page faults than the arithmetic)."""
+        return self.block_size or max(8, _BLOCK_ELEMENTS >> n_qubits)
 
     def _stream_count(self) -> int:
         """Independent block streams, which XLA runs concurrently: one per CPU core."""
