@@ -37,8 +37,9 @@ from qrkt.errors import BackendInputError
 
 _DTYPES = {"complex64": np.float32, "complex128": np.float64}
 
-# Amplitudes x samples per block of the batch (a block's planes then take 1-2 MiB).
-_BLOCK_ELEMENTS = 1 << 18
+# Samples per block of the batch: measured best from n = 4 to 12 on a 2-core CPU
+# (benchmarks/backends.py), as for the hand-written baseline.
+_BLOCK_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class JaxStatevectorBackend(JaxBackend):
 
     Args:
       dtype: ``"complex64"`` (default, fastest) or ``"complex128"`` (needs 64-bit JAX).
-      block_size: samples simulated at a time; default: ``2**18 / 2**n``, at least 8.
+      block_size: samples simulated at a time; default: 64.
       streams: independent runs of blocks, which XLA runs concurrently; default: the CPU
         cores available to this process on a CPU, 1 on an accelerator.
     """
@@ -131,7 +132,7 @@ class JaxStatevectorBackend(JaxBackend):
 
             x = jnp.asarray(inputs, real)
             batch = x.shape[0]
-            size = self._block_size(circuit.n_qubits)
+            size = self._block_size()
             full = batch - batch % size
             streams = [
                 jax.lax.map(block, stream.reshape(-1, size, x.shape[1])).reshape(-1, signs.shape[0])
@@ -143,10 +144,10 @@ class JaxStatevectorBackend(JaxBackend):
 
         return expectations
 
-    def _block_size(self, n_qubits: int) -> int:
+    def _block_size(self) -> int:
         """Samples per block: enough to vectorize, few enough that a block's state stays in
         cache (fresh full-batch buffers cost more in page faults than the arithmetic)."""
-        return self.block_size or max(8, _BLOCK_ELEMENTS >> n_qubits)
+        return self.block_size or _BLOCK_SIZE
 
     def _stream_count(self) -> int:
         """Independent block streams, which XLA runs concurrently: one per CPU core."""
@@ -224,29 +225,43 @@ def _kron(a: Matrix, b: Matrix) -> Matrix:
     return [[_mul(a[i // 2][j // 2], b[i % 2][j % 2]) for j in range(4)] for i in range(4)]
 
 
-def _single_qubit_matrix(gate: Gate, x, w) -> Matrix:
-    """The 2x2 matrix of a one-qubit gate; angles index inputs x (n_in, B) or weights w."""
-    if gate.name == "h":
+def _gate_matrix(name: str, theta) -> Matrix:
+    """The 2x2 matrix of a one-qubit gate at angle ``theta`` (a float, or an array of angles
+    for a batch of samples or a stack of qubits); ``theta`` is ignored for H."""
+    if name == "h":
         r = float(1 / np.sqrt(2))
         return [[(r, None), (r, None)], [(r, None), (-r, None)]]
-    angle = gate.angle
-    if isinstance(angle, Param):
-        theta = x[angle.index] if angle.kind is ParamKind.INPUT else w[angle.index]
-        c, s = _cos_sin_half(theta)
+    if isinstance(theta, float):
+        c, s = float(np.cos(theta / 2)), float(np.sin(theta / 2))
     else:
-        c, s = float(np.cos(angle / 2)), float(np.sin(angle / 2))
+        import jax.numpy as jnp
+
+        c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
     minus_s = -s
-    if gate.name == "rx":
+    if name == "rx":
         return [[(c, None), (None, minus_s)], [(None, minus_s), (c, None)]]
-    if gate.name == "ry":
+    if name == "ry":
         return [[(c, None), (minus_s, None)], [(s, None), (c, None)]]
     return [[(c, minus_s), None], [None, (c, s)]]  # rz
 
 
-def _cos_sin_half(theta):
+def _angle(gate: Gate, x, w):
+    """A gate's angle: a float, or per-sample values (B,) read from x (n_in, B) or w (n_w, B)."""
+    angle = gate.angle
+    if isinstance(angle, Param):
+        return (x if angle.kind is ParamKind.INPUT else w)[angle.index]
+    return angle
+
+
+def _stacked_angle(gates: Sequence[Gate], x, w):
+    """The angles of same-named gates on several qubits, stacked to (G, B)."""
     import jax.numpy as jnp
 
-    return jnp.cos(theta / 2), jnp.sin(theta / 2)
+    if gates[0].angle is None:
+        return None
+    return jnp.stack([jnp.broadcast_to(_angle(g, x, w), x.shape[-1:]) for g in gates]).astype(
+        x.dtype
+    )
 
 
 _IDENTITY: Matrix = [[(1.0, None), None], [None, (1.0, None)]]
@@ -257,7 +272,7 @@ def _fuse(gates: Sequence[Gate], qubit: int, x, w) -> Matrix:
     matrix = _IDENTITY
     for gate in gates:
         if gate.qubits == (qubit,):
-            matrix = _matmul(_single_qubit_matrix(gate, x, w), matrix)
+            matrix = _matmul(_gate_matrix(gate.name, _angle(gate, x, w)), matrix)
     return matrix
 
 
@@ -289,40 +304,52 @@ def _probabilities(program: _Program, x, w):
 def _product_state(program: _Program, x, w) -> tuple:
     """The product of every qubit's factor, (re, im) of shape (2**n, B); im is None if real.
 
-    The Kronecker products run in complex arithmetic (one operation per qubit, which keeps
-    the gradient program small) unless every factor is real.
+    Qubits whose gates have the same names are computed together, as a stack: an ansatz's
+    qubits all have the same encoding and rotations, so this is one pass, not n. The
+    Kronecker products run in complex arithmetic (one operation per qubit, which keeps the
+    gradient program small) unless every factor is real.
     """
     import jax.numpy as jnp
 
     batch = x.shape[-1]
-    columns = [[row[0] for row in _fuse(gates, q, x, w)] for q, gates in enumerate(program.factors)]
-    real = all(e is None or e[1] is None for column in columns for e in column)
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for q, gates in enumerate(program.factors):
+        groups.setdefault(tuple(g.name for g in gates), []).append(q)
+    factors = {}
+    for names, qubits in groups.items():
+        matrix = _IDENTITY
+        for position, name in enumerate(names):
+            gates = [program.factors[q][position] for q in qubits]
+            matrix = _matmul(_gate_matrix(name, _stacked_angle(gates, x, w)), matrix)
+        column = [row[0] for row in matrix]  # the gates applied to |0>, entries (G, B)
+        re, im = (
+            _stack_entries(
+                [None if e is None else e[p] for e in column], (len(qubits), batch), x.dtype
+            )
+            for p in (0, 1)
+        )
+        for i, q in enumerate(qubits):
+            factors[q] = (None if re is None else re[i], None if im is None else im[i])  # (2, B)
+    real = all(im is None for _, im in factors.values())
     state = None
-    for column in columns:
-        re, im = _planes(column, batch, x.dtype)
+    for q in range(program.n_qubits):
+        re, im = factors[q]
+        re = jnp.zeros((2, batch), x.dtype) if re is None else re
         factor = re if real else re + 1j * (jnp.zeros_like(re) if im is None else im)
         state = factor if state is None else (state[:, None, :] * factor[None]).reshape(-1, batch)
     return (state, None) if real else (state.real, state.imag)
 
 
-def _planes(entries: Sequence[Entry], batch: int, dtype) -> tuple:
-    """Stack entries into (re, im) planes of shape (len(entries), B); im is None if all real."""
+def _stack_entries(values: list, shape: tuple[int, ...], dtype):
+    """Entries (floats, arrays of ``shape`` or None for zero) stacked on axis 1; None if all
+    are None."""
     import jax.numpy as jnp
 
-    def plane(part: int):
-        values = [None if e is None else e[part] for e in entries]
-        if all(v is None for v in values):
-            return None
-        zero = jnp.zeros((batch,), dtype)
-        return jnp.stack(
-            [
-                zero if v is None else jnp.broadcast_to(jnp.asarray(v, dtype), (batch,))
-                for v in values
-            ]
-        )
-
-    re = plane(0)
-    return (jnp.zeros((len(entries), batch), dtype) if re is None else re), plane(1)
+    if all(v is None for v in values):
+        return None
+    return jnp.stack(
+        [v if hasattr(v, "shape") else jnp.full(shape, v or 0.0, dtype) for v in values], 1
+    )
 
 
 def _apply(matrix: Matrix, qubits: tuple[int, ...], n: int, re, im) -> tuple:
@@ -379,25 +406,7 @@ def _apply(matrix: Matrix, qubits: tuple[int, ...], n: int, re, im) -> tuple:
             ]
         )
 
-    constant = all(
-        isinstance(part, float)
-        for row in matrix
-        for e in row
-        if e is not None
-        for part in e
-        if part is not None
-    )
-    if constant:  # nothing to differentiate but the state: plain autodiff of a linear map
-        m = [
-            np.array(
-                [[0.0 if e is None or e[i] is None else e[i] for e in row] for row in matrix],
-                re.dtype,
-            )
-            for i in (0, 1)
-        ]
-        out_re, out_im = _sparse_matvec(pattern, m[0], m[1], gather(re), gather(im))
-    else:
-        out_re, out_im = _matvec_with_vjp()(pattern, parts(0), parts(1), gather(re), gather(im))
+    out_re, out_im = _matvec_with_vjp()(pattern, parts(0), parts(1), gather(re), gather(im))
     return scatter(out_re), scatter(out_im)
 
 
