@@ -1,5 +1,6 @@
-"""Forward and gradient timings of the one-layer ``qrkt`` ansatz on qrkt's JAX backends,
-against a hand-written JAX statevector and PennyLane's ``default.qubit``.
+"""Forward and gradient timings of the one-layer ``qrkt`` ansatz on qrkt's JAX backends and
+host backends (:data:`HOST_BACKENDS`), against a hand-written JAX statevector and PennyLane's
+``default.qubit``.
 
 Run from the repository root::
 
@@ -13,7 +14,11 @@ the median of repeated calls, each ended by ``block_until_ready``. "handwritten"
 fastest of the variants in :mod:`benchmarks.handwritten` at each width and batch (forward and
 gradient may pick different ones; ``--quick`` times only "flat"). Everything runs in complex64
 with JAX's default (x64 off). PennyLane is measured only where it is installed; it is no qrkt
-dependency.
+dependency. A host backend runs through :mod:`qrkt.backends.bridge` like in a QuantumLayer:
+the forward pass is one ``backend.run`` in a ``pure_callback``, the gradient one more run of
+all ``2 K B`` parameter-shift points, so its "grad" column is the cost of a parameter-shift
+gradient next to the autodiff gradients of the JAX backends (host backends compute in their
+own precision, float64 for Aer).
 """
 
 from __future__ import annotations
@@ -43,14 +48,29 @@ import numpy as np
 
 from benchmarks.handwritten import DENSE_MAX_QUBITS, VARIANTS, make_handwritten
 from qrkt.backends.base import JaxBackend
-from qrkt.backends.registry import backend_entry, get_backend, installed_backends
+from qrkt.backends.bridge import expectation_function
+from qrkt.backends.registry import backend_entry, installed_backends
 from qrkt.circuits.ansatz import qrkt_ansatz
 
 Fn = Callable[[jax.Array, jax.Array], jax.Array]
 Factory = Callable[[int], Fn]
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "backends.json"
-PACKAGES = ("jax", "jaxlib", "numpy", "tensorcircuit-ng", "pennylane", "flax", "qrkt")
+PACKAGES = (
+    "jax",
+    "jaxlib",
+    "numpy",
+    "tensorcircuit-ng",
+    "pennylane",
+    "flax",
+    "qiskit",
+    "qiskit-aer",
+    "qrkt",
+)
+#: Backends without autodiff that are timed too, with parameter-shift gradients, up to
+#: HOST_MAX_BATCH: their gradient runs 2 K B circuits (73,728 at n=12, B=1024; minutes a call).
+HOST_BACKENDS = ("qiskit_aer", "ibm_runtime")
+HOST_MAX_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -166,10 +186,10 @@ def _candidates(
         except ImportError as error:
             skipped[name] = f"cannot be imported ({error})"
             continue
-        if issubclass(cls, JaxBackend) and cls.capabilities.autodiff:
+        if (issubclass(cls, JaxBackend) and cls.capabilities.autodiff) or name in HOST_BACKENDS:
             candidates[name] = {"": _qrkt_factory(name, cls.capabilities.max_qubits)}
         else:
-            skipped[name] = "not differentiable by JAX"
+            skipped[name] = "not differentiable by JAX, and not in HOST_BACKENDS"
     candidates["handwritten"] = {v: _handwritten_factory(v) for v in variants}
     try:
         import pennylane  # noqa: F401
@@ -193,7 +213,7 @@ def _qrkt_factory(name: str, max_qubits: int) -> Factory:
     def make(n: int) -> Fn:
         if n > max_qubits:
             raise _NotApplicable
-        return get_backend(name).expectation_fn(qrkt_ansatz(n, 1))
+        return expectation_function(name, qrkt_ansatz(n, 1))
 
     return make
 
@@ -233,6 +253,8 @@ def _measure_variants(
 ) -> list[Measurement]:
     """Every variant of the candidate that applies at width ``n``."""
     measured: list[Measurement] = []
+    if name in HOST_BACKENDS and batch > HOST_MAX_BATCH:
+        return measured
     for variant, factory in factories.items():
         try:
             fn = factory(n)

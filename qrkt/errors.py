@@ -34,6 +34,16 @@ class MissingDependencyError(QrktError, ImportError):
     """An optional dependency is not installed; the message names the pip command."""
 
 
+class JobError(QrktError):
+    """A remote quantum service failed us: a job failed, was cancelled or timed out after its
+    retries, or the service could not be reached; the message names the job and the reason."""
+
+    def __init__(self, message: str, *, job_id: str | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.reason = reason
+
+
 def known_names(names: object) -> str:
     """Format a collection of names as a sorted, comma-separated list for error messages."""
     return ", ".join(sorted(str(n) for n in names))  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from qrkt.backends.base import Backend, Capabilities
+from qrkt.dependencies import install_command
 from qrkt.errors import MissingDependencyError, UnknownNameError, known_names
 
 
@@ -27,7 +28,7 @@ class BackendEntry:
 
     @property
     def install_command(self) -> str:
-        return f"pip install 'qrkt[{self.extra}]'" if self.extra else "pip install qrkt"
+        return install_command(self.extra)
 
     def missing(self) -> list[str]:
         return [m for m in self.requires if importlib.util.find_spec(m) is None]
@@ -113,4 +114,16 @@ register_backend(
     "qrkt.backends.tensorcircuit:TensorCircuitBackend",
     requires=("jax", "tensorcircuit"),
     extra="tensorcircuit",
+)
+register_backend(
+    "qiskit_aer",
+    "qrkt.backends.qiskit_aer:QiskitAerBackend",
+    requires=("qiskit", "qiskit_aer"),
+    extra="qiskit",
+)
+register_backend(
+    "ibm_runtime",
+    "qrkt.backends.ibm_runtime:IBMRuntimeBackend",
+    requires=("qiskit", "qiskit_ibm_runtime", "qiskit_aer"),
+    extra="ibm",
 )

@@ -42,7 +42,7 @@ class Param:
                 f"parameter kind must be ParamKind.INPUT or ParamKind.WEIGHT, got {self.kind!r}; "
                 "build parameters with qrkt.circuits.input_param(i) or weight_param(i)"
             )
-        if not _is_int(self.index) or self.index < 0:
+        if not is_integer(self.index) or self.index < 0:
             raise CircuitError(f"parameter index must be an integer >= 0, got {self.index!r}")
 
     @property
@@ -97,7 +97,7 @@ class Gate:
         if spec is None:
             raise UnknownNameError(f"unknown gate {self.name!r}; known gates: {known_names(GATES)}")
         qubits = tuple(self.qubits) if isinstance(self.qubits, Iterable) else (self.qubits,)
-        if len(qubits) != spec.num_qubits or not all(_is_int(q) and q >= 0 for q in qubits):
+        if len(qubits) != spec.num_qubits or not all(is_integer(q) and q >= 0 for q in qubits):
             raise CircuitError(
                 f"gate {self.name!r} acts on {spec.num_qubits} qubit(s) given as integers >= 0, "
                 f"got qubits={self.qubits!r}"
@@ -213,11 +213,11 @@ class Circuit:
     observables: tuple[PauliString, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if not _is_int(self.n_qubits) or self.n_qubits < 1:
+        if not is_integer(self.n_qubits) or self.n_qubits < 1:
             raise CircuitError(f"n_qubits must be an integer >= 1, got {self.n_qubits!r}")
         for name in ("n_inputs", "n_weights"):
             value = getattr(self, name)
-            if not _is_int(value) or value < 0:
+            if not is_integer(value) or value < 0:
                 raise CircuitError(f"{name} must be an integer >= 0, got {value!r}")
         gates = tuple(self.gates)
         for position, gate in enumerate(gates):
@@ -303,5 +303,6 @@ def circuit(
     )
 
 
-def _is_int(value: object) -> bool:
+def is_integer(value: object) -> bool:
+    """An integer (Python or NumPy) that is not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)

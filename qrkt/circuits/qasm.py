@@ -22,8 +22,9 @@ import re
 from typing import Any
 
 from qrkt.circuits.ir import Circuit, PauliString
-from qrkt.circuits.qiskit_convert import INSTALL_HINT, from_qiskit, require_qiskit, to_qiskit
-from qrkt.errors import CircuitError, MissingDependencyError
+from qrkt.circuits.qiskit_convert import from_qiskit, require_qiskit, to_qiskit
+from qrkt.dependencies import require
+from qrkt.errors import CircuitError
 
 HEADER = "// qrkt:"
 _HEADER_LINE = re.compile(r"^[ \t]*//[ \t]*qrkt:(.*)$", re.MULTILINE)
@@ -53,17 +54,12 @@ def from_qasm3(text: str) -> Circuit:
         raise CircuitError(
             f"from_qasm3 needs the OpenQASM 3 text as str, got {type(text).__name__}"
         )
-    require_qiskit("from_qasm3")
+    require("from_qasm3", ["qiskit", "qiskit_qasm3_import"], "qiskit")
     from qiskit import qasm3
 
     header = _read_header(text)
     try:
         qc = qasm3.loads(text)
-    except ImportError as err:
-        raise MissingDependencyError(
-            f"from_qasm3 needs qiskit-qasm3-import, which is not installed ({err}); "
-            f"install it with {INSTALL_HINT}"
-        ) from err
     except Exception as err:  # the parser raises several unrelated exception types
         raise CircuitError(
             f"could not parse the OpenQASM 3 text ({type(err).__name__}: {err}); expected "

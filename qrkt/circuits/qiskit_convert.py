@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qrkt.circuits.ir import Circuit, Gate, Param, ParamKind
-from qrkt.errors import CircuitError, MissingDependencyError
+from qrkt.dependencies import require
+from qrkt.errors import CircuitError
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit.circuit import Parameter
     from qiskit.quantum_info import SparsePauliOp
-
-INSTALL_HINT = "pip install 'qrkt[qiskit]'"
 
 #: Qiskit gate name -> IR gate name, for the gates qrkt understands.
 QISKIT_TO_IR = {"rx": "rx", "ry": "ry", "rz": "rz", "h": "h", "cx": "cnot"}
@@ -40,13 +39,9 @@ _KINDS = {"x": ParamKind.INPUT, "w": ParamKind.WEIGHT}
 
 def require_qiskit(feature: str = "this feature") -> ModuleType:
     """Import and return ``qiskit``, or raise :class:`MissingDependencyError` naming the fix."""
-    try:
-        import qiskit
-    except ImportError as err:
-        raise MissingDependencyError(
-            f"{feature} needs Qiskit, which is not installed ({err}); "
-            f"install it with {INSTALL_HINT}"
-        ) from err
+    require(feature, ["qiskit"], "qiskit")
+    import qiskit
+
     return qiskit
 
 

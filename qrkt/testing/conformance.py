@@ -3,7 +3,9 @@
 Each case compares a backend with ``reference``: values of every single gate, of both ansätze
 over widths, layers and ``tied``, of random circuits and of batch shapes; gradients with
 respect to inputs and weights against finite differences of ``reference`` (including a weight
-used in two gates); and the documented error of every bad input.
+used in two gates); and the documented error of every bad input. A shot-based backend
+(``shots_per_circuit > 0``) is held to 5 standard errors of its sampling noise instead of a
+precision's tolerance (:func:`shot_tolerances`).
 
 Use :func:`assert_backend_conforms` to check a new backend in one call, or iterate
 :func:`conformance_cases` to get one test per case (qrkt's own test suite does this).
@@ -12,12 +14,14 @@ Use :func:`assert_backend_conforms` to check a new backend in one call, or itera
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from qrkt.backends.base import Backend
+from qrkt.backends.parameter_shift import occurrence_circuit
 from qrkt.backends.reference import ReferenceBackend
 from qrkt.circuits.ansatz import build_ansatz
 from qrkt.circuits.ir import (
@@ -36,6 +40,7 @@ from qrkt.errors import BackendInputError, QrktError, UnsupportedError
 VALUE_TOLERANCE = {"complex64": 1e-5, "complex128": 1e-10}
 GRADIENT_TOLERANCE = {"complex64": 1e-4, "complex128": 1e-7}
 _FINITE_DIFFERENCE_STEP = 1e-6
+_STANDARD_ERRORS = 5  # a shot-based result may differ by this many standard errors
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,11 @@ def _values_case(name: str, c: Circuit, batch: int = 7) -> Case:
         expected = ReferenceBackend().run(c, inputs, weights)
         actual = backend.run(c, inputs, weights)
         assert actual.shape == expected.shape, f"shape {actual.shape}, expected {expected.shape}"
-        _assert_close(actual, expected, VALUE_TOLERANCE[precision(backend)], "values")
+        shots = backend.shots_per_circuit
+        tolerance = (
+            _STANDARD_ERRORS / math.sqrt(shots) if shots else VALUE_TOLERANCE[precision(backend)]
+        )
+        _assert_close(actual, expected, tolerance, "values")
 
     return Case(name, run)
 
@@ -195,11 +204,32 @@ def _gradient_case(name: str, c: Circuit) -> Case:
         cotangent = np.random.default_rng(2).normal(size=(3, c.n_observables))
         actual = gradients(backend, c, inputs, weights, cotangent)
         expected = finite_difference_gradients(c, inputs, weights, cotangent)
-        tolerance = GRADIENT_TOLERANCE[precision(backend)]
-        _assert_close(actual[0], expected[0], tolerance, "input gradients")
-        _assert_close(actual[1], expected[1], tolerance, "weight gradients")
+        exact = GRADIENT_TOLERANCE[precision(backend)]
+        shots = backend.shots_per_circuit
+        tolerances = shot_tolerances(c, cotangent, shots) if shots else (exact, exact)
+        _assert_close(actual[0], expected[0], tolerances[0], "input gradients")
+        _assert_close(actual[1], expected[1], tolerances[1], "weight gradients")
 
     return Case(name, run)
+
+
+def shot_tolerances(c: Circuit, cotangent: np.ndarray, shots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tolerances of parameter-shift gradients from ``shots`` samples per parameter set.
+
+    One occurrence's term for sample ``b`` is ``sum_o cot[b, o] (v+ - v-) / 2`` with each
+    ``<O>`` a mean of +-1 values over ``shots``: its variance is at most
+    ``(sum_o |cot[b, o]|)**2 / (2 shots)``. Terms of distinct shifted points are independent,
+    so a gradient entry's variance is at most the sum over its occurrences (and, for a weight,
+    over samples). Returns 5 standard errors per input and per weight.
+    """
+    expanded = occurrence_circuit(c)
+    per_sample = np.abs(cotangent).sum(axis=1) ** 2 / (2 * shots)  # (B,)
+    inputs = np.bincount(expanded.indices[expanded.is_input], minlength=c.n_inputs)
+    weights = np.bincount(expanded.indices[~expanded.is_input], minlength=c.n_weights)
+    return (
+        _STANDARD_ERRORS * np.sqrt(per_sample[:, None] * inputs[None, :]),
+        _STANDARD_ERRORS * np.sqrt(weights * per_sample.sum()),
+    )
 
 
 def _single_gate_circuits() -> Iterator[tuple[str, Circuit]]:
@@ -309,9 +339,17 @@ def _error_checks() -> Iterator[tuple[str, Callable[[Backend], None]]]:
     yield "too-many-qubits", too_wide
 
 
-def _assert_close(actual: np.ndarray, expected: np.ndarray, tolerance: float, what: str) -> None:
-    error = np.max(np.abs(np.asarray(actual) - expected), initial=0.0)
-    assert error <= tolerance, f"{what} differ from reference by {error:.3g} > {tolerance:g}"
+def _assert_close(
+    actual: np.ndarray, expected: np.ndarray, tolerance: float | np.ndarray, what: str
+) -> None:
+    """Within ``tolerance``: a number, or one per entry."""
+    errors = np.abs(np.asarray(actual) - expected)
+    bounds = np.broadcast_to(tolerance, errors.shape)
+    if np.any(errors > bounds):
+        worst = np.unravel_index(np.argmax(errors - bounds), errors.shape)
+        raise AssertionError(
+            f"{what} differ from reference by {errors[worst]:.3g} > {bounds[worst]:g}"
+        )
 
 
 def _x64_if(enabled: bool) -> contextlib.AbstractContextManager[object]:
@@ -330,4 +368,5 @@ __all__ = [
     "gradients",
     "random_circuit",
     "sample_arguments",
+    "shot_tolerances",
 ]

@@ -206,13 +206,13 @@ def test_non_text_input() -> None:
 
 def test_missing_qiskit_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "qiskit", None)
-    with pytest.raises(MissingDependencyError, match=r"to_qasm3 needs Qiskit.*qrkt\[qiskit\]"):
+    with pytest.raises(MissingDependencyError, match=r"to_qasm3 needs qiskit.*qrkt\[qiskit\]"):
         to_qasm3(qrkt_ansatz(2))
-    with pytest.raises(MissingDependencyError, match=r"from_qasm3 needs Qiskit.*qrkt\[qiskit\]"):
+    with pytest.raises(MissingDependencyError, match=r"from_qasm3 needs qiskit.*qrkt\[qiskit\]"):
         from_qasm3(QASM_HEAD)
 
 
 def test_missing_importer_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "qiskit_qasm3_import", None)
-    with pytest.raises(MissingDependencyError, match=r"qiskit-qasm3-import.*qrkt\[qiskit\]"):
+    with pytest.raises(MissingDependencyError, match=r"qiskit_qasm3_import.*qrkt\[qiskit\]"):
         from_qasm3(to_qasm3(qrkt_ansatz(2)))

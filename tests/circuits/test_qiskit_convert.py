@@ -274,10 +274,10 @@ def test_observables_to_sparse_pauli_is_little_endian(qiskit: ModuleType) -> Non
 
 def test_missing_qiskit_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "qiskit", None)  # makes `import qiskit` fail
-    match = r"to_qiskit needs Qiskit, which is not installed.*pip install 'qrkt\[qiskit\]'"
+    match = r"to_qiskit needs qiskit, which is not installed.*pip install 'qrkt\[qiskit\]'"
     with pytest.raises(MissingDependencyError, match=match):
         to_qiskit(qrkt_ansatz(2))
-    with pytest.raises(MissingDependencyError, match=r"from_qiskit needs Qiskit"):
+    with pytest.raises(MissingDependencyError, match=r"from_qiskit needs qiskit"):
         from_qiskit(object())  # type: ignore[arg-type]
     with pytest.raises(ImportError):  # MissingDependencyError is an ImportError
         require_qiskit()

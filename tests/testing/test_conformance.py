@@ -7,8 +7,13 @@ import pytest
 from qrkt.backends.registry import backend_entries, get_backend
 from qrkt.testing import assert_backend_conforms, conformance_cases
 
-# Backends that compute in a selectable precision run the suite in both.
-_PRECISIONS = {"jax": ("complex64", "complex128"), "tensorcircuit": ("complex64", "complex128")}
+# Each backend runs the suite with its default options and with these variants: both
+# precisions, and shot-based sampling (held to a tolerance derived from the shot count).
+_VARIANTS: dict[str, dict[str, dict[str, object]]] = {
+    "jax": {"complex64": {"dtype": "complex64"}, "complex128": {"dtype": "complex128"}},
+    "tensorcircuit": {"complex64": {"dtype": "complex64"}, "complex128": {"dtype": "complex128"}},
+    "qiskit_aer": {"exact": {}, "shots": {"shots": 4096, "seed": 7}},
+}
 CASES = {case.name: case for case in conformance_cases()}
 
 
@@ -19,9 +24,8 @@ def _configurations(selected: list[str]) -> list:
             continue
         skip = pytest.mark.skip(reason=entry.install_command)
         marks = [] if entry.installed or selected else [skip]
-        for dtype in _PRECISIONS.get(entry.name, (None,)):
-            options = {} if dtype is None else {"dtype": dtype}
-            label = entry.name if dtype is None else f"{entry.name}-{dtype}"
+        for variant, options in _VARIANTS.get(entry.name, {"": {}}).items():
+            label = f"{entry.name}-{variant}" if variant else entry.name
             params.append(pytest.param((entry.name, options), id=label, marks=marks))
     return params
 
