@@ -32,13 +32,14 @@ import numpy as np
 
 from qrkt.backends.base import Capabilities, ExpectationFn, JaxBackend, check_shapes
 from qrkt.backends.readout import z_sign_matrix
-from qrkt.circuits.ir import Circuit, Gate, Param, ParamKind
+from qrkt.circuits.ir import Circuit, Gate, Param, ParamKind, is_integer
 from qrkt.errors import BackendInputError
 
 _DTYPES = {"complex64": np.float32, "complex128": np.float64}
 
-# Samples per block of the batch: measured best from n = 4 to 12 on a 2-core CPU
-# (benchmarks/backends.py), as for the hand-written baseline.
+# Samples per block of the batch: enough to vectorize, few enough that a block's state stays in
+# cache (fresh full-batch buffers cost more in page faults than the arithmetic). Measured best
+# from n = 4 to 12 on a 2-core CPU (benchmarks/backends.py), as for the hand-written baseline.
 _BLOCK_SIZE = 64
 # From this width on the product state is built on split planes: at n = 12, B = 1024 that made
 # the forward pass 1.5-2x faster than complex arithmetic; at n = 6 complex was faster.
@@ -107,9 +108,7 @@ class JaxStatevectorBackend(JaxBackend):
     ) -> None:
         super().__init__(dtype)
         for label, value in (("block_size", block_size), ("streams", streams)):
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
+            if value is not None and (not is_integer(value) or value < 1):
                 raise BackendInputError(f"{label} must be an integer >= 1 or None, got {value!r}")
         self.block_size = block_size
         self.streams = streams
@@ -135,7 +134,7 @@ class JaxStatevectorBackend(JaxBackend):
 
             x = jnp.asarray(inputs, real)
             batch = x.shape[0]
-            size = self._block_size()
+            size = self.block_size or _BLOCK_SIZE
             full = batch - batch % size
             streams = [
                 jax.lax.map(block, stream.reshape(-1, size, x.shape[1])).reshape(-1, signs.shape[0])
@@ -146,11 +145,6 @@ class JaxStatevectorBackend(JaxBackend):
             return jnp.concatenate(streams) if len(streams) > 1 else streams[0]
 
         return expectations
-
-    def _block_size(self) -> int:
-        """Samples per block: enough to vectorize, few enough that a block's state stays in
-        cache (fresh full-batch buffers cost more in page faults than the arithmetic)."""
-        return self.block_size or _BLOCK_SIZE
 
     def _stream_count(self) -> int:
         """Independent block streams, which XLA runs concurrently: one per CPU core."""
