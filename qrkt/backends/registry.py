@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from qrkt.backends.base import Backend, Capabilities
-from qrkt.dependencies import install_command
-from qrkt.errors import MissingDependencyError, UnknownNameError, known_names
+from qrkt.dependencies import install_command, require
+from qrkt.errors import UnknownNameError, known_names
 
 
 @dataclass(frozen=True)
@@ -98,12 +98,7 @@ def get_backend(name: str, **options: object) -> Backend:
 @cache
 def _shared_backend(name: str, options: tuple[tuple[str, object], ...]) -> Backend:
     entry = backend_entry(name)
-    missing = entry.missing()
-    if missing:
-        raise MissingDependencyError(
-            f"backend {name!r} needs {', '.join(missing)}, which is not installed; "
-            f"install it with: {entry.install_command}"
-        )
+    require(f"backend {name!r}", entry.requires, entry.extra)
     return entry.load()(**dict(options))
 
 
