@@ -15,10 +15,11 @@ fastest of the variants in :mod:`benchmarks.handwritten` at each width and batch
 gradient may pick different ones; ``--quick`` times only "flat"). Everything runs in complex64
 with JAX's default (x64 off). PennyLane is measured only where it is installed; it is no qrkt
 dependency. A host backend runs through :mod:`qrkt.backends.bridge` like in a QuantumLayer:
-the forward pass is one ``backend.run`` in a ``pure_callback``, the gradient one more run of
-all ``2 K B`` parameter-shift points, so its "grad" column is the cost of a parameter-shift
-gradient next to the autodiff gradients of the JAX backends (host backends compute in their
-own precision, float64 for Aer).
+the forward pass is one ``backend.run`` in a ``pure_callback``, the gradient one more host call,
+``backend.vjp``: a run of all ``2 K B`` parameter-shift points for most (so their "grad"
+column is the cost of a parameter-shift gradient next to the autodiff gradients of the JAX
+backends), TFQ's adjoint gradient for ``tfq``. Host backends compute in their own precision:
+float64 for Aer and Cirq, float32 for TFQ.
 """
 
 from __future__ import annotations
@@ -65,11 +66,14 @@ PACKAGES = (
     "flax",
     "qiskit",
     "qiskit-aer",
+    "cirq-core",
+    "tensorflow",
+    "tensorflow-quantum",
     "qrkt",
 )
-#: Backends without autodiff that are timed too, with parameter-shift gradients, up to
-#: HOST_MAX_BATCH: their gradient runs 2 K B circuits (73,728 at n=12, B=1024; minutes a call).
-HOST_BACKENDS = ("qiskit_aer", "ibm_runtime")
+#: Backends without autodiff that are timed too, through the bridge, up to HOST_MAX_BATCH: a
+#: parameter-shift gradient runs 2 K B circuits (73,728 at n=12, B=1024; minutes a call).
+HOST_BACKENDS = ("qiskit_aer", "ibm_runtime", "cirq", "tfq")
 HOST_MAX_BATCH = 64
 
 

@@ -6,25 +6,30 @@ ansätze), in qubit order on every backend. :meth:`Backend.run` is the host entr
 validates before spending any compute, runs, and counts what it ran.
 
 Backends that JAX can trace (:class:`JaxBackend`) also hand out a pure function for use inside
-``jax.jit`` and ``jax.grad``; the others are differentiated by the parameter-shift rule.
+``jax.jit`` and ``jax.grad``; the others are differentiated through :meth:`Backend.vjp`, the
+parameter-shift rule unless the backend brings gradients of its own.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from qrkt.circuits.ir import Circuit
+from qrkt.circuits.ir import Circuit, is_integer
+from qrkt.dependencies import require
 from qrkt.errors import BackendInputError, UnsupportedError
 
 if TYPE_CHECKING:
     import jax
 
 ExpectationFn = Callable[["jax.Array", "jax.Array"], "jax.Array"]
+
+DENSITY_MATRIX_MAX_QUBITS = 12
+"""The widest circuit a backend simulates as a density matrix (4^12 entries take 256 MiB)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,15 @@ class Backend(abc.ABC):
     def __init__(self) -> None:
         self.counts = ExecutionCounts()
 
+    @classmethod
+    def import_dependencies(cls, feature: str, modules: Sequence[str], extra: str) -> None:
+        """Import ``modules``, or raise :class:`MissingDependencyError` naming ``extra``.
+
+        The registry calls this before it builds the backend; a backend whose SDK needs the
+        process prepared before the SDK is first imported (TensorFlow Quantum) overrides it.
+        """
+        require(feature, modules, extra)
+
     def run(self, circuit: Circuit, inputs: object, weights: object) -> np.ndarray:
         """Expectation values ``(B, n_observables)`` as float64, for inputs ``(B, n_inputs)``
         and weights ``(n_weights,)``."""
@@ -110,6 +124,36 @@ class Backend(abc.ABC):
                     "check the data or the model for NaN or infinity"
                 )
         return x, w
+
+    def vjp(
+        self, circuit: Circuit, inputs: object, weights: object, cotangent: object
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Vector-Jacobian product ``(cotangent . d<O>/dinputs, cotangent . d<O>/dweights)``.
+
+        Args:
+          circuit: the circuit; inputs ``(B, n_inputs)``, weights ``(n_weights,)``.
+          cotangent: ``(B, n_observables)``, the gradient of a scalar loss w.r.t. the outputs.
+
+        Returns:
+          float64 gradients with the shapes of ``inputs`` and ``weights``.
+        """
+        x, w = self.validate(circuit, inputs, weights)
+        cot = _as_real_array("cotangent", cotangent)
+        if cot.shape != (x.shape[0], circuit.n_observables):
+            raise BackendInputError(
+                f"cotangent must have shape ({x.shape[0]}, {circuit.n_observables}), one entry "
+                f"per sample and observable, got shape {cot.shape}"
+            )
+        return self._vjp(circuit, x, w, cot)
+
+    def _vjp(
+        self, circuit: Circuit, inputs: np.ndarray, weights: np.ndarray, cotangent: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The parameter-shift rule, all shifted points in one :meth:`run`; a backend with
+        gradients of its own overrides this."""
+        from qrkt.backends.parameter_shift import parameter_shift_vjp  # it imports this module
+
+        return parameter_shift_vjp(self, circuit, inputs, weights, cotangent)
 
     def check_circuit(self, circuit: Circuit) -> None:
         """Raise unless this backend can run ``circuit``."""
@@ -149,11 +193,7 @@ class JaxBackend(Backend):
 
     def __init__(self, dtype: str = "complex64") -> None:
         super().__init__()
-        if dtype not in self.DTYPES:
-            raise BackendInputError(
-                f"backend {self.name!r} got dtype={dtype!r}; accepted: {', '.join(self.DTYPES)} "
-                "(complex64 is the default)"
-            )
+        check_dtype(self.name, dtype, self.DTYPES, "complex64 is the default")
         self.dtype = dtype
 
     def check_precision(self) -> None:
@@ -202,6 +242,28 @@ def check_shapes(
             f"weights must have shape ({circuit.n_weights},) for this circuit, got shape "
             f"{tuple(weights_shape)}; weights are shared by the whole batch"
         )
+
+
+def check_dtype(backend: str, dtype: object, accepted: tuple[str, ...], note: str) -> None:
+    """Raise a :class:`BackendInputError` unless ``dtype`` is one of ``accepted``."""
+    if dtype not in accepted:
+        raise BackendInputError(
+            f"backend {backend!r} got dtype={dtype!r}; accepted: {', '.join(accepted)} ({note})"
+        )
+
+
+def check_shots(shots: object) -> None:
+    """Raise a :class:`BackendInputError` unless ``shots`` is an integer >= 1 or None."""
+    if shots is not None and (not is_integer(shots) or shots < 1):
+        raise BackendInputError(
+            f"shots must be an integer >= 1, or None for exact values, got {shots!r}"
+        )
+
+
+def check_seed(seed: object) -> None:
+    """Raise a :class:`BackendInputError` unless ``seed`` is an integer or None."""
+    if seed is not None and not is_integer(seed):
+        raise BackendInputError(f"seed must be an integer or None, got {seed!r}")
 
 
 def _as_real_array(label: str, value: object) -> np.ndarray:

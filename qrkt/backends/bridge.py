@@ -2,7 +2,9 @@
 
 A :class:`~qrkt.backends.base.JaxBackend` is traced directly. Any other (host) backend runs
 through ``jax.pure_callback`` inside ``jit``, with a custom VJP whose backward pass is the
-parameter-shift rule evaluated by the same backend: one host call forward, one backward.
+backend's :meth:`~qrkt.backends.base.Backend.vjp`: the parameter-shift rule evaluated by the
+same backend, or the backend's own gradients (TensorFlow Quantum's). One host call forward,
+one backward.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from functools import cache
 import numpy as np
 
 from qrkt.backends.base import Backend, ExpectationFn, JaxBackend
-from qrkt.backends.parameter_shift import parameter_shift_vjp
 from qrkt.backends.registry import get_backend
 from qrkt.circuits.ir import Circuit
 
@@ -41,13 +42,7 @@ def _host_function(backend: Backend, circuit: Circuit) -> ExpectationFn:
         return backend.run(circuit, inputs, weights).astype(inputs.dtype)
 
     def host_vjp(inputs, weights, cotangent) -> tuple[np.ndarray, np.ndarray]:
-        grads = parameter_shift_vjp(
-            backend,
-            circuit,
-            np.asarray(inputs, np.float64),
-            np.asarray(weights, np.float64),
-            np.asarray(cotangent),
-        )
+        grads = backend.vjp(circuit, inputs, weights, cotangent)
         return grads[0].astype(inputs.dtype), grads[1].astype(weights.dtype)
 
     def out_shape(inputs):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from qrkt.backends.base import Backend, Capabilities
-from qrkt.dependencies import install_command, require
+from qrkt.dependencies import install_command
 from qrkt.errors import UnknownNameError, known_names
 
 
@@ -98,8 +98,9 @@ def get_backend(name: str, **options: object) -> Backend:
 @cache
 def _shared_backend(name: str, options: tuple[tuple[str, object], ...]) -> Backend:
     entry = backend_entry(name)
-    require(f"backend {name!r}", entry.requires, entry.extra)
-    return entry.load()(**dict(options))
+    backend_class = entry.load()  # backend modules import their SDK lazily: this needs none
+    backend_class.import_dependencies(f"backend {name!r}", entry.requires, entry.extra)
+    return backend_class(**dict(options))
 
 
 register_backend("reference", "qrkt.backends.reference:ReferenceBackend", requires=("numpy",))
@@ -121,4 +122,16 @@ register_backend(
     "qrkt.backends.ibm_runtime:IBMRuntimeBackend",
     requires=("qiskit", "qiskit_ibm_runtime", "qiskit_aer"),
     extra="ibm",
+)
+register_backend(
+    "cirq",
+    "qrkt.backends.cirq_simulator:CirqBackend",
+    requires=("cirq", "sympy"),
+    extra="cirq",
+)
+register_backend(
+    "tfq",
+    "qrkt.backends.tfq:TfqBackend",
+    requires=("cirq", "sympy", "tensorflow", "tensorflow_quantum"),
+    extra="tfq",
 )

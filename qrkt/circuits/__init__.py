@@ -1,6 +1,7 @@
-"""The circuit IR, ansatz builders, and export to JSON, OpenQASM 3, Qiskit and text."""
+"""The circuit IR, ansatz builders, and export to JSON, OpenQASM 3, Qiskit, Cirq and text."""
 
 from qrkt.circuits.ansatz import ANSATZE, AnsatzSpec, build_ansatz, cara_ansatz, qrkt_ansatz
+from qrkt.circuits.cirq_convert import to_cirq
 from qrkt.circuits.drawing import draw
 from qrkt.circuits.ir import (
     GATES,
@@ -47,6 +48,7 @@ __all__ = [
     "rx",
     "ry",
     "rz",
+    "to_cirq",
     "to_dict",
     "to_json",
     "to_qasm3",

@@ -12,6 +12,7 @@ from qrkt.backends.jax_statevector import JaxStatevectorBackend
 from qrkt.backends.reference import ReferenceBackend
 from qrkt.circuits.ansatz import qrkt_ansatz
 from qrkt.circuits.ir import Circuit, PauliString, circuit, cnot, input_param, rx, ry, weight_param
+from qrkt.errors import BackendInputError
 
 CIRCUIT = qrkt_ansatz(3)
 
@@ -80,6 +81,34 @@ def test_value_and_grad_is_one_host_call_each_way() -> None:
     k = len(list(c.params()))
     assert backend.counts.calls == 2  # forward, then all shifted points at once
     assert backend.counts.circuits == 3 + 2 * k * 3
+
+
+def test_a_host_backend_with_gradients_of_its_own_is_differentiated_by_them() -> None:
+    class OwnGradients(ReferenceBackend):
+        def _vjp(self, circuit, inputs, weights, cotangent):
+            self.seen = cotangent
+            return np.full(inputs.shape, 2.0), np.full(weights.shape, 3.0)
+
+    backend = OwnGradients()
+    c = qrkt_ansatz(2)
+    x, w = _sample(c, batch=3)
+    f = expectation_function(backend, c)
+    _, grads = jax.jit(jax.value_and_grad(lambda x, w: f(x, w).sum(), (0, 1)))(x, w)
+    np.testing.assert_array_equal(grads[0], np.full((3, 2), 2.0, np.float32))
+    np.testing.assert_array_equal(grads[1], np.full(2, 3.0, np.float32))
+    np.testing.assert_array_equal(backend.seen, np.ones((3, 2)))
+    assert grads[0].dtype == jnp.float32
+    assert backend.counts.calls == 1  # the forward pass; no parameter shift
+
+
+def test_vjp_checks_the_cotangent_before_running() -> None:
+    backend = ReferenceBackend()
+    x, w = _sample(CIRCUIT, batch=4)
+    with pytest.raises(BackendInputError, match=r"cotangent must have shape \(4, 3\).*\(4, 2\)"):
+        backend.vjp(CIRCUIT, x, w, np.zeros((4, 2)))
+    with pytest.raises(BackendInputError, match="cotangent must be real numbers"):
+        backend.vjp(CIRCUIT, x, w, np.zeros((4, 3), complex))
+    assert backend.counts.calls == 0
 
 
 def test_host_function_under_vmap() -> None:
