@@ -11,6 +11,12 @@ The circuit is compiled once, at trace time, into a short program:
    cannot change a Z readout;
 4. every Z-string expectation is read from the probabilities in one matrix product.
 
+When every pass is a Clifford gate (H, CNOT), as in one-layer "qrkt" and "cara" ansätze, no
+state is built at all: each Z-string, carried back through those gates, is a signed Pauli string,
+and its expectation in the product state is a product of single-qubit Bloch components
+(:mod:`qrkt.circuits.clifford`). That costs O(n) per sample instead of O(2^n), and compiles in
+milliseconds.
+
 The state is held as real and imaginary planes with the batch as the last (contiguous) axis,
 so every gate is a handful of fused, vectorized element-wise operations. The batch runs in
 cache-sized blocks, in independent streams of blocks that XLA runs concurrently on a CPU's
@@ -32,6 +38,7 @@ import numpy as np
 
 from qrkt.backends.base import Capabilities, ExpectationFn, JaxBackend, check_shapes
 from qrkt.backends.readout import z_sign_matrix
+from qrkt.circuits.clifford import CLIFFORD_GATES, conjugate_pauli
 from qrkt.circuits.ir import Circuit, Gate, Param, ParamKind, is_integer
 from qrkt.errors import BackendInputError
 
@@ -61,6 +68,9 @@ class _Program:
     n_qubits: int
     factors: tuple[tuple[Gate, ...], ...]  # single-qubit gates folded into the product state
     ops: tuple[_Op, ...]
+    # With Clifford passes only: each observable as (sign, ((qubit, "X" | "Y" | "Z"), ...)) on
+    # the product state; otherwise None.
+    product_readout: tuple[tuple[int, tuple[tuple[int, str], ...]], ...] | None
 
 
 def compile_program(circuit: Circuit) -> _Program:
@@ -87,7 +97,15 @@ def compile_program(circuit: Circuit) -> _Program:
             remaining = remaining[:-1]  # a phase just before a Z readout changes nothing
         if remaining:
             ops.append(_Op((q,), tuple(remaining)))
-    return _Program(n, tuple(map(tuple, factors)), tuple(ops))
+    product_readout = None
+    tail = [gate for op in ops for gate in op.gates]
+    if all(gate.name in CLIFFORD_GATES for gate in tail):
+        product_readout = []
+        for observable in circuit.observables:
+            sign, pauli = conjugate_pauli(tail, dict(observable.terms))
+            product_readout.append((sign, tuple(sorted(pauli.items()))))
+        product_readout = tuple(product_readout)
+    return _Program(n, tuple(map(tuple, factors)), tuple(ops), product_readout)
 
 
 class JaxStatevectorBackend(JaxBackend):
@@ -98,13 +116,19 @@ class JaxStatevectorBackend(JaxBackend):
       block_size: samples simulated at a time; default: 64.
       streams: independent runs of blocks, which XLA runs concurrently; default: the CPU
         cores available to this process on a CPU, 1 on an accelerator.
+      clifford_readout: read circuits whose entangling part is all H and CNOT from the product
+        state (exact, O(n) per sample); ``False`` always simulates the statevector.
     """
 
     name = "jax"
     capabilities = Capabilities(autodiff=True, exact=True, shots=False, noise=False, max_qubits=24)
 
     def __init__(
-        self, dtype: str = "complex64", block_size: int | None = None, streams: int | None = None
+        self,
+        dtype: str = "complex64",
+        block_size: int | None = None,
+        streams: int | None = None,
+        clifford_readout: bool = True,
     ) -> None:
         super().__init__(dtype)
         for label, value in (("block_size", block_size), ("streams", streams)):
@@ -112,6 +136,7 @@ class JaxStatevectorBackend(JaxBackend):
                 raise BackendInputError(f"{label} must be an integer >= 1 or None, got {value!r}")
         self.block_size = block_size
         self.streams = streams
+        self.clifford_readout = bool(clifford_readout)
 
     def expectation_fn(self, circuit: Circuit) -> ExpectationFn:
         self.check_circuit(circuit)
@@ -126,6 +151,8 @@ class JaxStatevectorBackend(JaxBackend):
             check_shapes(circuit, inputs.shape, weights.shape)
             self.check_precision()
             w = jnp.asarray(weights, real)
+            if self.clifford_readout and program.product_readout is not None:
+                return _product_readout(program, jnp.asarray(inputs, real).T, w).T
             sign = jnp.asarray(signs, real)
 
             @jax.checkpoint  # the backward pass recomputes a block instead of storing it
@@ -251,11 +278,19 @@ def _angle(gate: Gate, x, w):
 
 
 def _stacked_angle(gates: Sequence[Gate], x, w):
-    """The angles of same-named gates on several qubits, stacked to (G, B)."""
+    """The angles of same-named gates on several qubits, stacked to (G, B) or (G, 1).
+
+    Slots of one kind are read with one gather; other mixes are stacked angle by angle.
+    """
     import jax.numpy as jnp
 
-    if gates[0].angle is None:
+    angles = [g.angle for g in gates]
+    if angles[0] is None:
         return None
+    kinds = {a.kind for a in angles if isinstance(a, Param)}
+    if len(kinds) == 1 and all(isinstance(a, Param) for a in angles):
+        source = x if kinds == {ParamKind.INPUT} else w
+        return source[np.array([a.index for a in angles])].reshape(len(angles), -1)
     return jnp.stack([jnp.broadcast_to(_angle(g, x, w), x.shape[-1:]) for g in gates]).astype(
         x.dtype
     )
@@ -298,27 +333,81 @@ def _probabilities(program: _Program, x, w):
     return re * re if im is None else re * re + im * im
 
 
-def _product_state(program: _Program, x, w) -> tuple:
-    """The product of every qubit's factor, (re, im) of shape (2**n, B); im is None if real.
+def _factor_groups(program: _Program, x, w) -> list[tuple[list[int], list[Entry]]]:
+    """Each qubit's factor of the product state, computed for groups of qubits at once.
 
-    Qubits whose gates have the same names are computed together, as a stack: an ansatz's
-    qubits all have the same encoding and rotations, so this is one pass, not n. The
-    Kronecker products run on real and imaginary planes for wide states, and in complex
-    arithmetic (fewer operations) for narrow ones.
+    Qubits whose gates have the same names form a group and are computed as a stack: an
+    ansatz's qubits all have the same encoding and rotations, so this is one pass, not n.
+    Returns (qubits, [a, b]): the gates applied to |0>, entries of shape (G, B) or (G, 1).
     """
-    import jax.numpy as jnp
-
-    batch = x.shape[-1]
     groups: dict[tuple[str, ...], list[int]] = {}
     for q, gates in enumerate(program.factors):
         groups.setdefault(tuple(g.name for g in gates), []).append(q)
-    factors = {}
+    columns = []
     for names, qubits in groups.items():
         matrix = _IDENTITY
         for position, name in enumerate(names):
             gates = [program.factors[q][position] for q in qubits]
             matrix = _matmul(_gate_matrix(name, _stacked_angle(gates, x, w)), matrix)
-        column = [row[0] for row in matrix]  # the gates applied to |0>, entries (G, B)
+        columns.append((qubits, [row[0] for row in matrix]))
+    return columns
+
+
+def _product_readout(program: _Program, x, w):
+    """The observables from the product state's Bloch vectors, shape (n_obs, B)."""
+    import jax.numpy as jnp
+
+    batch = x.shape[-1]
+    components, order = [], []
+    for qubits, (a, b) in _factor_groups(program, x, w):
+        a_re, a_im = (None, None) if a is None else a
+        b_re, b_im = (None, None) if b is None else b
+        bloch = (  # 2 Re(a* b), 2 Im(a* b), |a|^2 - |b|^2
+            _scale(2.0, _add_part(_mul_part(a_re, b_re), _mul_part(a_im, b_im))),
+            _scale(2.0, _add_part(_mul_part(a_re, b_im), _mul_part(a_im, b_re), subtract=True)),
+            _add_part(
+                _add_part(_mul_part(a_re, a_re), _mul_part(a_im, a_im)),
+                _add_part(_mul_part(b_re, b_re), _mul_part(b_im, b_im)),
+                subtract=True,
+            ),
+        )
+        shape = (len(qubits), batch)
+        components.append(
+            jnp.stack(
+                [
+                    jnp.broadcast_to(jnp.asarray(0.0 if c is None else c, x.dtype), shape)
+                    for c in bloch
+                ]
+            )
+        )
+        order += qubits
+    ones = jnp.ones((1, program.n_qubits, batch), x.dtype)
+    table = jnp.concatenate([ones, jnp.concatenate(components, 1)[:, np.argsort(order)]])
+    letters = {"X": 1, "Y": 2, "Z": 3}
+    codes = np.zeros((len(program.product_readout), program.n_qubits), int)
+    for row, (_, terms) in enumerate(program.product_readout):
+        for q, letter in terms:
+            codes[row, q] = letters[letter]
+    signs = np.array([sign for sign, _ in program.product_readout], x.dtype)
+    picked = table[codes, np.arange(program.n_qubits)]  # (n_obs, n, B)
+    return jnp.prod(picked, axis=1) * signs[:, None]
+
+
+def _scale(factor: float, part):
+    return None if part is None else factor * part
+
+
+def _product_state(program: _Program, x, w) -> tuple:
+    """The product of every qubit's factor, (re, im) of shape (2**n, B); im is None if real.
+
+    The Kronecker products run on real and imaginary planes for wide states, and in complex
+    arithmetic (fewer operations) for narrow ones.
+    """
+    import jax.numpy as jnp
+
+    batch = x.shape[-1]
+    factors = {}
+    for qubits, column in _factor_groups(program, x, w):
         re, im = (
             _stack_entries(
                 [None if e is None else e[p] for e in column], (len(qubits), batch), x.dtype
@@ -352,14 +441,14 @@ def _product_state(program: _Program, x, w) -> tuple:
 
 
 def _stack_entries(values: list, shape: tuple[int, ...], dtype):
-    """Entries (floats, arrays of ``shape`` or None for zero) stacked on axis 1; None if all
-    are None."""
+    """Entries (floats, arrays broadcastable to ``shape``, or None for zero) stacked on axis 1;
+    None if all are None."""
     import jax.numpy as jnp
 
     if all(v is None for v in values):
         return None
     return jnp.stack(
-        [v if hasattr(v, "shape") else jnp.full(shape, v or 0.0, dtype) for v in values], 1
+        [jnp.broadcast_to(jnp.asarray(0.0 if v is None else v, dtype), shape) for v in values], 1
     )
 
 
