@@ -6,6 +6,8 @@ backend is involved at all is the business of the implementations.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import flax.linen as nn
 import jax
 
@@ -31,3 +33,15 @@ class QuantumLayer(nn.Module):
                 f"{type(self).__name__} of width {self.width} needs features of shape "
                 f"(..., {self.width}), got shape {tuple(features.shape)}"
             )
+
+
+class QuantumLayerFactory(Protocol):
+    """Makes the quantum layers of a model: one call per circuit, given its width.
+
+    Models hold a factory, not a backend, so the same model runs on any implementation; a
+    factory is a small hashable value (a frozen dataclass), as Flax module attributes should be.
+    """
+
+    def __call__(self, width: int, *, name: str | None = None) -> QuantumLayer:
+        """A quantum layer of ``width`` qubits, named ``name`` in the parameter tree."""
+        ...

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -48,3 +50,28 @@ class CircuitLayer(QuantumLayer):
         flat = features.reshape(-1, self.width)
         values = function(flat, weights.astype(flat.dtype))
         return values.reshape(features.shape).astype(features.dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class CircuitLayerFactory:
+    """Makes :class:`CircuitLayer` s of one ansatz on one backend: a ``QuantumLayerFactory``.
+
+    Swap the backend and keep the parameters with ``dataclasses.replace(factory, backend=...)``.
+    """
+
+    ansatz: str = "qrkt"
+    layers: int = 1
+    tied: bool = True
+    backend: str = "jax"
+    backend_options: tuple[tuple[str, object], ...] = ()
+
+    def __call__(self, width: int, *, name: str | None = None) -> CircuitLayer:
+        return CircuitLayer(
+            width=width,
+            ansatz=self.ansatz,
+            layers=self.layers,
+            tied=self.tied,
+            backend=self.backend,
+            backend_options=self.backend_options,
+            name=name,
+        )
