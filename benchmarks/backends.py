@@ -7,6 +7,9 @@ Run from the repository root::
     python -m benchmarks.backends            # n in 2..12, B in 1, 64, 1024
     python -m benchmarks.backends --quick    # n in 2, 4; B in 1, 64: for CI
 
+``jax`` is qrkt's statevector simulator (``clifford_readout=False``); ``jax-clifford`` is the
+same backend with its default product-state readout, which the one-layer ansatz allows.
+
 Every candidate is a JAX function ``f(x (B, n), w (n,)) -> (B, n)``; the forward pass is
 ``jax.jit(f)`` and the gradient ``jax.jit(jax.grad(lambda x, w: f(x, w).sum(), (0, 1)))``.
 The first call's time less the steady time is reported as compile time; the steady time is
@@ -190,8 +193,12 @@ def _candidates(
         except ImportError as error:
             skipped[name] = f"cannot be imported ({error})"
             continue
-        if (issubclass(cls, JaxBackend) and cls.capabilities.autodiff) or name in HOST_BACKENDS:
-            candidates[name] = {"": _qrkt_factory(name, cls.capabilities.max_qubits)}
+        limit = cls.capabilities.max_qubits
+        if name == "jax":  # the statevector simulator, and the product-state readout
+            candidates[name] = {"": _qrkt_factory(name, limit, clifford_readout=False)}
+            candidates["jax-clifford"] = {"": _qrkt_factory(name, limit)}
+        elif (issubclass(cls, JaxBackend) and cls.capabilities.autodiff) or name in HOST_BACKENDS:
+            candidates[name] = {"": _qrkt_factory(name, limit)}
         else:
             skipped[name] = "not differentiable by JAX, and not in HOST_BACKENDS"
     candidates["handwritten"] = {v: _handwritten_factory(v) for v in variants}
@@ -213,11 +220,11 @@ def _candidates(
     return candidates, skipped
 
 
-def _qrkt_factory(name: str, max_qubits: int) -> Factory:
+def _qrkt_factory(name: str, max_qubits: int, **options: object) -> Factory:
     def make(n: int) -> Fn:
         if n > max_qubits:
             raise _NotApplicable
-        return expectation_function(name, qrkt_ansatz(n, 1))
+        return expectation_function(name, qrkt_ansatz(n, 1), **options)
 
     return make
 

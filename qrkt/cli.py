@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from qrkt.errors import QrktError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         return args.command(args)
     except QrktError as error:
@@ -56,7 +61,92 @@ def _parser() -> argparse.ArgumentParser:
         "--backends", help="comma-separated backend names (default: every installed one)"
     )
     demo.set_defaults(command=_demo)
+
+    presets = commands.add_parser("presets", help="list the model presets")
+    presets.set_defaults(command=_presets)
+
+    describe = commands.add_parser(
+        "describe", help="a preset's blocks, parameters, qubits and circuits"
+    )
+    describe.add_argument("preset", help="preset name (qrkt presets lists them)")
+    describe.set_defaults(command=_describe)
+
+    _add_train_parser(commands)
+    _add_evaluate_parser(commands)
     return parser
+
+
+def _add_train_parser(commands: Any) -> None:
+    from qrkt.training import TrainConfig
+
+    defaults = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
+    train = commands.add_parser(
+        "train",
+        help="train a preset; resumable, data-parallel over all devices",
+        description="Train a preset with the thesis's recipe (AdamW, clipping 1.0, warm-up + "
+        "cosine schedule, batch 64, 65 epochs, best validation AUC kept). Writes checkpoints, "
+        "metrics.jsonl, summary.json and plots to --workdir. Several hosts: run the same "
+        "command on each, with --coordinator-address, --num-processes and --process-id.",
+    )
+    train.add_argument("--preset", required=True, help="model preset (qrkt presets lists them)")
+    train.add_argument("--dataset", help="dataset name (default: the preset's)")
+    train.add_argument("--data-dir", help="directory of the dataset's files (not for digits)")
+    train.add_argument(
+        "--backend", default=defaults["backend"], help="backend of the circuits (default: jax)"
+    )
+    train.add_argument("--workdir", type=Path, required=True, help="the run's directory")
+    train.add_argument("--resume", action="store_true", help="continue the run in --workdir")
+    for flag, kind, what in (
+        ("epochs", int, "passes over the training split"),
+        ("batch_size", int, "samples per step, over all devices"),
+        ("learning_rate", float, "peak learning rate"),
+        ("warmup_steps", int, "linear warm-up steps"),
+        ("decay_steps", int, "length of the schedule, warm-up included"),
+        ("weight_decay", float, "AdamW weight decay"),
+        ("seed", int, "seed of parameters, data order and dropout"),
+        ("limit", int, "train on the first N training samples only"),
+        ("checkpoint_every", int, "also checkpoint every N steps within an epoch"),
+    ):
+        default = f"default: {defaults[flag]}" if defaults[flag] is not None else "default: off"
+        train.add_argument(
+            f"--{flag.replace('_', '-')}",
+            type=kind,
+            metavar="N" if kind is int else "X",
+            help=f"{what} ({default})",
+        )
+    distributed = train.add_argument_group(
+        "several hosts (jax.distributed; the same command on each, --workdir on a shared disk)"
+    )
+    distributed.add_argument(
+        "--coordinator-address", metavar="HOST:PORT", help="where process 0 listens"
+    )
+    distributed.add_argument("--num-processes", type=int, metavar="N", help="processes in all")
+    distributed.add_argument(
+        "--process-id", type=int, metavar="I", help="this process, 0 to N-1 (0 writes the files)"
+    )
+    train.set_defaults(command=_train)
+
+
+def _add_evaluate_parser(commands: Any) -> None:
+    evaluate = commands.add_parser(
+        "evaluate", help="evaluate a run's best checkpoint, on any backend"
+    )
+    evaluate.add_argument("--workdir", type=Path, required=True, help="a run's directory")
+    evaluate.add_argument("--backend", default="jax", help="backend of the circuits (default: jax)")
+    evaluate.add_argument(
+        "--data-dir", help="directory of the dataset's files (default: the run's)"
+    )
+    evaluate.add_argument(
+        "--split",
+        choices=("validation", "test"),
+        default="validation",
+        help="(default: validation)",
+    )
+    evaluate.add_argument("--limit", type=int, metavar="N", help="the split's first N samples only")
+    evaluate.add_argument(
+        "--batch-size", type=int, metavar="N", help="samples per batch (default: the run's)"
+    )
+    evaluate.set_defaults(command=_evaluate)
 
 
 def _add_ansatz_arguments(
@@ -151,6 +241,136 @@ def _demo(args: argparse.Namespace) -> int:
         f"\n{args.batch} samples, seed {args.seed}; Δ: against the reference backend (complex128)."
     )
     return 1 if any(run.failure for run in runs) else 0
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from qrkt.presets import PRESETS
+
+    rows = [("preset", "dataset", "description")]
+    rows += [(name, preset.dataset, preset.description) for name, preset in PRESETS.items()]
+    print(_table(rows))
+    return 0
+
+
+def _describe(args: argparse.Namespace) -> int:
+    from qrkt.presets import describe_preset
+
+    print(describe_preset(args.preset))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from qrkt.training import TrainConfig, train_and_evaluate
+    from qrkt.training.report import THESIS_COLUMNS, thesis_row
+
+    _initialize_distributed(args)
+    fields = {field.name for field in dataclasses.fields(TrainConfig)}
+    settings = {
+        name: value for name, value in vars(args).items() if name in fields and value is not None
+    }
+    config = TrainConfig(**settings)
+    try:
+        result = train_and_evaluate(
+            config, args.workdir, resume=args.resume, progress=_progress_bar()
+        )
+    except KeyboardInterrupt:
+        print(
+            f"\nqrkt: interrupted; continue the run with the same command and --resume "
+            f"(work directory {args.workdir})",
+            file=sys.stderr,
+        )
+        return 130
+    print()
+    print(_table([THESIS_COLUMNS, thesis_row(result.summary)]))
+    print(
+        f"\nvalidation metrics of the best-AUC epoch; checkpoints, metrics.jsonl, summary.json, "
+        f"loss.png and auc.png in {args.workdir}"
+    )
+    return 0
+
+
+def _initialize_distributed(args: argparse.Namespace) -> None:
+    from qrkt.errors import TrainingError
+
+    flags = (args.coordinator_address, args.num_processes, args.process_id)
+    if all(flag is None for flag in flags):
+        return
+    if any(flag is None for flag in flags):
+        raise TrainingError(
+            "a run over several hosts needs all of --coordinator-address, --num-processes and "
+            f"--process-id; got {flags[0]!r}, {flags[1]!r} and {flags[2]!r}"
+        )
+    from qrkt.training import initialize_distributed
+
+    initialize_distributed(*flags)
+
+
+def _progress_bar() -> Any:
+    """A tqdm bar per epoch, counting samples (so its rate is samples/s), and a line of
+    metrics at the end of each epoch."""
+    import jax
+    from tqdm import tqdm
+
+    from qrkt.training import Progress
+
+    class ProgressBar(Progress):
+        bar: Any = None
+
+        def epoch_started(self, epoch: int, samples: int, done: int) -> None:
+            self.bar = tqdm(
+                total=samples,
+                initial=done,
+                desc=f"epoch {epoch}",
+                unit="sample",
+                dynamic_ncols=True,
+                disable=jax.process_index() > 0,  # one bar for a run over several hosts
+            )
+
+        def step_finished(self, step: int, samples: int) -> None:
+            self.bar.update(samples)
+
+        def epoch_finished(self, record: dict[str, Any]) -> None:
+            self.bar.close()
+            if not self.bar.disable:
+                tqdm.write(
+                    f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}, "
+                    f"accuracy {record['train_accuracy']:.3f}; validation loss "
+                    f"{record['validation_loss']:.4f}, accuracy "
+                    f"{record['validation_accuracy']:.3f}, AUC {record['validation_auc']:.4f}; "
+                    f"{record['samples_per_second']:.0f} samples/s"
+                )
+
+    return ProgressBar()
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from qrkt.training import evaluate
+
+    result = evaluate(
+        args.workdir,
+        backend=args.backend,
+        split=args.split,
+        data_dir=args.data_dir,
+        limit=args.limit,
+        batch_size=args.batch_size,
+        command=shlex.join(["qrkt", *args.argv]),
+    )
+    rows = [("preset", "split", "backend", "samples", "loss", "accuracy", "F1", "AUC")]
+    rows.append(
+        (
+            result["preset"],
+            result["split"],
+            result["backend"],
+            str(result["samples"]),
+            f"{result['loss']:.4f}",
+            f"{result['accuracy']:.4f}",
+            f"{result['f1']:.4f}",
+            f"{result['auc']:.4f}",
+        )
+    )
+    print(_table(rows))
+    print(f"\nthe best checkpoint, from epoch {result['epoch']}; wrote {result['path']}")
+    return 0
 
 
 def _table(rows: list[tuple[str, ...]]) -> str:

@@ -6,6 +6,8 @@ expected, and how to fix it, so a user can act on it without reading qrkt's sour
 
 from __future__ import annotations
 
+import dataclasses
+
 
 class QrktError(Exception):
     """Base class of every error raised by qrkt."""
@@ -34,6 +36,19 @@ class MissingDependencyError(QrktError, ImportError):
     """An optional dependency is not installed; the message names the pip command."""
 
 
+class DataError(QrktError, ValueError):
+    """A data file, or an array of labels or predictions, is missing or malformed."""
+
+
+class TrainingError(QrktError, ValueError):
+    """A training or evaluation request cannot run as given: a setting out of range, a work
+    directory that already holds a run, a batch that does not split over the devices."""
+
+
+class CheckpointError(QrktError, ValueError):
+    """A checkpoint is missing, corrupt or truncated, or belongs to a different model."""
+
+
 class JobError(QrktError):
     """A remote quantum service failed us: a job failed, was cancelled or timed out after its
     retries, or the service could not be reached; the message names the job and the reason."""
@@ -47,3 +62,12 @@ class JobError(QrktError):
 def known_names(names: object) -> str:
     """Format a collection of names as a sorted, comma-separated list for error messages."""
     return ", ".join(sorted(str(n) for n in names))  # type: ignore[attr-defined]
+
+
+def check_fields(cls: type, data: dict, error: type[QrktError], what: str) -> None:
+    """Raise ``error`` naming the keys of ``data`` that are not fields of dataclass ``cls``
+    (``what`` says what they are, e.g. "training settings"), and the known ones."""
+    fields = {field.name for field in dataclasses.fields(cls)}
+    unknown = set(data) - fields
+    if unknown:
+        raise error(f"unknown {what} {known_names(unknown)}; known: {known_names(fields)}")

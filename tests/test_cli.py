@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,132 @@ def test_demo_reports_a_failing_backend_and_exits_nonzero(
 def test_json_export_is_valid_json(capsys: pytest.CaptureFixture[str]) -> None:
     main(["circuit", "--qubits", "2", "--format", "json"])
     assert json.loads(capsys.readouterr().out)["n_qubits"] == 2
+
+
+def test_presets_lists_names_datasets_and_descriptions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["presets"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:]}
+    assert {"digits-qrk1", "digits-rk1", "mnist-qrk4-enh", "imdb-qrk4-enh"} <= set(rows)
+    assert rows["digits-qrk1"].split()[1] == "digits"
+
+
+def test_describe_prints_the_preset(capsys: pytest.CaptureFixture[str]) -> None:
+    from qrkt.presets import describe_preset
+
+    assert main(["describe", "digits-qrk1"]) == 0
+    assert capsys.readouterr().out == describe_preset("digits-qrk1") + "\n"
+    assert main(["describe", "nosuch"]) == 2
+    assert "unknown preset 'nosuch'; known presets: " in capsys.readouterr().err
+
+
+SMOKE = """
+    import contextlib
+    import sys
+    import time
+    from pathlib import Path
+
+    from qrkt.cli import main
+
+    out = Path(sys.argv[1])
+    quick = ["--epochs", "1", "--limit", "128", "--warmup-steps", "2", "--decay-steps", "20"]
+    commands = {
+        "classical": ["train", "--preset", "digits-rk1", "--workdir", out / "classical", *quick],
+        "quantum": ["train", "--preset", "digits-qrk1", "--workdir", out / "quantum", *quick],
+        "jax": ["evaluate", "--workdir", out / "quantum", "--limit", "128"],
+        "reference": [
+            "evaluate", "--workdir", out / "quantum", "--limit", "128", "--backend", "reference"
+        ],
+    }
+    for name, command in commands.items():
+        started = time.perf_counter()
+        with open(out / f"{name}.out", "w") as file, contextlib.redirect_stdout(file):
+            code = main([str(part) for part in command])
+        print(name, code, f"{time.perf_counter() - started:.0f}s")
+"""
+
+
+def test_train_two_steps_then_evaluate_on_two_backends(tmp_path: Path) -> None:
+    """Two training steps of a classical and a quantum digits preset, then the quantum one
+    evaluated on ``jax`` (complex64) and ``reference`` (NumPy, complex128), all through the
+    CLI, in one process compiling fast."""
+    from training.subprocesses import run_script
+
+    from qrkt.training.report import THESIS_COLUMNS, read_records
+
+    runs = [line.split() for line in run_script(SMOKE, tmp_path).splitlines()]
+    assert [run[:2] for run in runs] == [
+        ["classical", "0"],
+        ["quantum", "0"],
+        ["jax", "0"],
+        ["reference", "0"],
+    ], runs
+    for run, preset, qubits in (
+        ("classical", "digits-rk1", "-"),
+        ("quantum", "digits-qrk1", "114"),
+    ):
+        out = (tmp_path / f"{run}.out").read_text().splitlines()
+        header = [[c.strip() for c in line.split("  ") if c.strip()] for line in out].index(
+            list(THESIS_COLUMNS)
+        )
+        row = out[header + 2].split()
+        assert (row[0], row[-1]) == (preset, qubits)
+        workdir = tmp_path / run
+        (record,) = read_records(workdir / "metrics.jsonl")
+        assert (record["epoch"], record["step"]) == (1, 2)
+        metrics = {
+            f"{split}_{metric}"
+            for split in ("train", "validation")
+            for metric in ("loss", "accuracy", "f1", "auc")
+        }
+        assert {*metrics, "learning_rate", "epoch_seconds", "samples_per_second"} <= set(record)
+        summary = json.loads((workdir / "summary.json").read_text())
+        assert (summary["preset"], summary["best_epoch"], summary["steps"]) == (preset, 1, 2)
+        for name in ("checkpoints/best.ckpt", "checkpoints/last.ckpt", "loss.png", "auc.png"):
+            assert (workdir / name).is_file()
+
+    results = {
+        backend: json.loads(
+            (tmp_path / "quantum" / f"evaluation-validation-{backend}.json").read_text()
+        )
+        for backend in ("jax", "reference")
+    }
+    assert results["jax"]["samples"] == results["reference"]["samples"] == 128
+    assert results["reference"]["command"].startswith("qrkt evaluate --workdir ")
+    assert results["reference"]["command"].endswith("--backend reference")
+    for metric in ("loss", "accuracy", "f1", "auc"):
+        assert results["reference"][metric] == pytest.approx(results["jax"][metric], rel=1e-5)
+    assert "digits-qrk1  validation  reference  128" in (tmp_path / "reference.out").read_text()
+
+
+def test_train_refuses_to_overwrite_a_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "metrics.jsonl").write_text("")
+    assert main(["train", "--preset", "digits-rk1", "--workdir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"qrkt: error: work directory {tmp_path} already holds a run; pass --resume to continue "
+        "it, or choose another --workdir\n"
+    )
+
+
+def test_evaluate_without_a_run_says_to_train_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["evaluate", "--workdir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"qrkt: error: no checkpoint at {tmp_path / 'checkpoints' / 'best.ckpt'}; train first "
+        f"(qrkt train ... --workdir {tmp_path}) or pass the work directory of a finished run\n"
+    )
+
+
+def test_several_hosts_need_all_three_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = ["train", "--preset", "digits-rk1", "--workdir", str(tmp_path)]
+    assert main([*command, "--num-processes", "2"]) == 2
+    assert capsys.readouterr().err == (
+        "qrkt: error: a run over several hosts needs all of --coordinator-address, "
+        "--num-processes and --process-id; got None, 2 and None\n"
+    )

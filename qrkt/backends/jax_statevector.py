@@ -29,6 +29,7 @@ JAX's global settings are never changed: ``complex128`` runs need 64-bit JAX, wh
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -290,7 +291,10 @@ def _stacked_angle(gates: Sequence[Gate], x, w):
     kinds = {a.kind for a in angles if isinstance(a, Param)}
     if len(kinds) == 1 and all(isinstance(a, Param) for a in angles):
         source = x if kinds == {ParamKind.INPUT} else w
-        return source[np.array([a.index for a in angles])].reshape(len(angles), -1)
+        first, indices = angles[0].index, [a.index for a in angles]
+        if indices == list(range(first, first + len(indices))):  # a slice: no scatter in VJP
+            return source[first : first + len(indices)].reshape(len(angles), -1)
+        return source[np.array(indices)].reshape(len(angles), -1)
     return jnp.stack([jnp.broadcast_to(_angle(g, x, w), x.shape[-1:]) for g in gates]).astype(
         x.dtype
     )
@@ -381,16 +385,12 @@ def _product_readout(program: _Program, x, w):
             )
         )
         order += qubits
-    ones = jnp.ones((1, program.n_qubits, batch), x.dtype)
-    table = jnp.concatenate([ones, jnp.concatenate(components, 1)[:, np.argsort(order)]])
-    letters = {"X": 1, "Y": 2, "Z": 3}
-    codes = np.zeros((len(program.product_readout), program.n_qubits), int)
-    for row, (_, terms) in enumerate(program.product_readout):
-        for q, letter in terms:
-            codes[row, q] = letters[letter]
-    signs = np.array([sign for sign, _ in program.product_readout], x.dtype)
-    picked = table[codes, np.arange(program.n_qubits)]  # (n_obs, n, B)
-    return jnp.prod(picked, axis=1) * signs[:, None]
+    bloch = jnp.concatenate(components, 1)[:, np.argsort(order)]  # (3, n, B): X, Y, Z
+    rows = []
+    for sign, terms in program.product_readout:
+        value = reduce(operator.mul, (bloch["XYZ".index(letter), q] for q, letter in terms))
+        rows.append(value if sign == 1 else -value)
+    return jnp.stack(rows)
 
 
 def _scale(factor: float, part):

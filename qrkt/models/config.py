@@ -6,7 +6,7 @@ import dataclasses
 from collections import Counter
 from typing import Any, Literal
 
-from qrkt.errors import QrktError, UnknownNameError, known_names
+from qrkt.errors import QrktError, UnknownNameError, check_fields, known_names
 from qrkt.models.runge_kutta import TABLEAUS
 
 
@@ -143,13 +143,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        fields = {field.name for field in dataclasses.fields(cls)}
-        unknown = set(data) - fields
-        if unknown:
-            raise ModelConfigError(
-                f"unknown model configuration fields {known_names(unknown)}; known: "
-                f"{known_names(fields)}"
-            )
+        check_fields(cls, data, ModelConfigError, "model configuration fields")
         values = dict(data)
         for label in ("ode_blocks", "image_shape"):
             if values.get(label) is not None:

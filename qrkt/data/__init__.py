@@ -1,0 +1,8 @@
+"""Datasets by name: the embedded 8x8 digits, and MNIST, CIFAR-10 and IMDb from local files.
+
+Nothing is downloaded: ``load_dataset("mnist", "path/to/mnist")`` reads files the user has.
+"""
+
+from qrkt.data.dataset import DATASETS, DataError, Dataset, Split, load_dataset
+
+__all__ = ["DATASETS", "DataError", "Dataset", "Split", "load_dataset"]

@@ -1,0 +1,27 @@
+"""Training and evaluation of the preset models: the thesis's recipe, resumable, data-parallel.
+
+``train_and_evaluate(TrainConfig(preset="digits-qrk1"), "runs/a")`` trains and writes the run's
+checkpoints, metrics, summary and plots to its work directory; ``evaluate("runs/a",
+backend="tensorcircuit")`` evaluates its best checkpoint on another backend.
+"""
+
+from qrkt.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from qrkt.training.config import TrainConfig
+from qrkt.training.evaluation import evaluate
+from qrkt.training.metrics import classification_metrics
+from qrkt.training.parallel import DataParallel, initialize_distributed
+from qrkt.training.trainer import Progress, TrainResult, train_and_evaluate
+
+__all__ = [
+    "Checkpoint",
+    "DataParallel",
+    "Progress",
+    "TrainConfig",
+    "TrainResult",
+    "classification_metrics",
+    "evaluate",
+    "initialize_distributed",
+    "load_checkpoint",
+    "save_checkpoint",
+    "train_and_evaluate",
+]

@@ -1,0 +1,96 @@
+"""What a training run is: a preset, its data and the recipe, as one frozen, JSON-able value."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from qrkt.circuits.ir import is_integer
+from qrkt.errors import TrainingError, check_fields
+
+# Settings that may change when a run resumes: they do not change what one step computes.
+RESUMABLE_CHANGES = ("epochs", "data_dir", "checkpoint_every")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """A training run; the defaults are the thesis's recipe (REFERENCE §4).
+
+    Attributes:
+      preset: the model, by preset name (``qrkt presets`` lists them).
+      dataset: the dataset by name; ``None`` takes the preset's.
+      data_dir: where the dataset's files are; ``None`` for the embedded ``digits``.
+      backend: the backend of the model's circuits during training.
+      epochs: passes over the training split.
+      batch_size: samples per step, over all devices together.
+      learning_rate: the peak of the schedule, reached after ``warmup_steps``.
+      warmup_steps: linear warm-up from 0 to ``learning_rate``.
+      decay_steps: total length of the schedule, warm-up included (optax's
+        ``warmup_cosine_decay_schedule``): cosine decay to 0 over ``decay_steps -
+        warmup_steps`` steps, then 0.
+      weight_decay: AdamW's decoupled weight decay.
+      clip_norm: gradients are clipped to this global norm.
+      seed: initial parameters, data order and dropout.
+      limit: train on the first ``limit`` samples of the training split only.
+      checkpoint_every: also write the ``last`` checkpoint every this many steps within an
+        epoch (``None``: at the end of each epoch only).
+    """
+
+    preset: str
+    dataset: str | None = None
+    data_dir: str | None = None
+    backend: str = "jax"
+    epochs: int = 65
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    warmup_steps: int = 5_000
+    decay_steps: int = 50_000
+    weight_decay: float = 1e-4
+    clip_norm: float = 1.0
+    seed: int = 0
+    limit: int | None = None
+    checkpoint_every: int | None = None
+
+    def __post_init__(self) -> None:
+        for label in ("epochs", "batch_size", "decay_steps"):
+            check_int(label, getattr(self, label), minimum=1)
+        check_int("warmup_steps", self.warmup_steps, minimum=0)
+        check_int("seed", self.seed, minimum=0)
+        for label in ("limit", "checkpoint_every"):
+            if getattr(self, label) is not None:
+                check_int(label, getattr(self, label), minimum=1)
+        if self.decay_steps <= self.warmup_steps:
+            raise TrainingError(
+                f"decay_steps ({self.decay_steps}) counts the whole schedule, warm-up included, "
+                f"so it must exceed warmup_steps ({self.warmup_steps}); raise decay_steps"
+            )
+        for label in ("learning_rate", "clip_norm"):
+            if not getattr(self, label) > 0:
+                raise TrainingError(f"{label} must be > 0, got {getattr(self, label)!r}")
+        if not self.weight_decay >= 0:
+            raise TrainingError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict; :meth:`from_dict` inverts it."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        check_fields(cls, data, TrainingError, "training settings")
+        return cls(**data)
+
+    def differences(self, other: TrainConfig) -> list[str]:
+        """``"name: ours vs theirs"`` for each setting, other than :data:`RESUMABLE_CHANGES`,
+        in which ``other`` differs."""
+        return [
+            f"{field.name}: {getattr(self, field.name)!r} vs {getattr(other, field.name)!r}"
+            for field in dataclasses.fields(self)
+            if field.name not in RESUMABLE_CHANGES
+            and getattr(self, field.name) != getattr(other, field.name)
+        ]
+
+
+def check_int(label: str, value: object, *, minimum: int) -> None:
+    """Raise a :class:`TrainingError` unless ``value`` is an integer >= ``minimum``."""
+    if not is_integer(value) or value < minimum:
+        raise TrainingError(f"{label} must be an integer >= {minimum}, got {value!r}")

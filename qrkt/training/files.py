@@ -1,0 +1,57 @@
+"""Writing a file so that a reader, or a run killed at any moment, sees the old or the new
+content in full, never a part of either."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomically(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically.
+
+    The bytes go to a temporary file in the same directory, are flushed and fsync'ed, and the
+    file is renamed over ``path`` with ``os.replace`` (atomic on POSIX and Windows); the
+    directory is fsync'ed so the rename survives a power cut. On any error the temporary file
+    is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
+    try:
+        os.chmod(temporary, _mode(path))
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _mode(path: Path) -> int:
+    """The file's current permissions, or those a new file gets (``mkstemp`` gives 0600)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:  # directories cannot be opened on Windows; the rename is durable there
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
