@@ -121,9 +121,8 @@ def test_train_two_steps_then_evaluate_on_two_backends(tmp_path: Path) -> None:
     """Two training steps of a classical and a quantum digits preset, then the quantum one
     evaluated on ``jax`` (complex64) and ``reference`` (NumPy, complex128), all through the
     CLI, in one process compiling fast."""
-    from training.subprocesses import run_script
-
     from qrkt.training.report import THESIS_COLUMNS, read_records
+    from tests.training.subprocesses import run_script
 
     runs = [line.split() for line in run_script(SMOKE, tmp_path).splitlines()]
     assert [run[:2] for run in runs] == [

@@ -12,8 +12,6 @@ import pytest
 pytest.importorskip("qiskit_ibm_runtime")
 pytest.importorskip("qiskit_aer")
 
-from fake_runtime_service import FakeRuntimeService
-
 from qrkt.backends.ibm_runtime import (
     CostEstimate,
     IBMRuntimeBackend,
@@ -33,6 +31,7 @@ from qrkt.errors import (
     UnsupportedError,
 )
 from qrkt.testing.conformance import sample_arguments, shot_tolerances
+from tests.backends.fake_runtime_service import FakeRuntimeService
 
 TOKEN = "fake-token-0123456789abcdef"
 # One input, one weight: the cheapest circuit with a gradient (2 occurrences: 4 B sets).

@@ -5,10 +5,10 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
-from subprocesses import finish, start_script
 
 from qrkt.training import load_checkpoint
 from qrkt.training.report import read_records
+from tests.training.subprocesses import finish, start_script
 
 ONE_AND_TWO_DEVICES = """
     import sys

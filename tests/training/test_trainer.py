@@ -4,12 +4,12 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
-from subprocesses import run_script
 
 from qrkt.errors import CheckpointError, TrainingError
 from qrkt.presets import get_preset
 from qrkt.training import TrainConfig, load_checkpoint, save_checkpoint, train_and_evaluate
 from qrkt.training.report import read_records
+from tests.training.subprocesses import run_script
 
 TIMINGS = {"epoch_seconds", "samples_per_second", "compile_seconds", "train_seconds"}
 
