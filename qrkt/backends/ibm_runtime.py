@@ -70,7 +70,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qrkt.backends.base import Backend, Capabilities, ExecutionCounts
+from qrkt.backends.base import Backend, Capabilities, ExecutionCounts, check_seed
 from qrkt.backends.parameter_shift import occurrence_circuit
 from qrkt.backends.qiskit_compile import (
     CompiledCircuit,
@@ -290,8 +290,7 @@ class IBMRuntimeBackend(Backend):
         ):
             if not is_integer(value) or value < low:
                 raise BackendInputError(f"{label} must be an integer >= {low}, got {value!r}")
-        if seed is not None and not is_integer(seed):
-            raise BackendInputError(f"seed must be an integer or None, got {seed!r}")
+        check_seed(seed)
         if not isinstance(retry_delay, int | float) or retry_delay < 0:
             raise BackendInputError(f"retry_delay must be seconds >= 0, got {retry_delay!r}")
         if primitive == "sampler" and resilience_level > 0:

@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qrkt.backends.base import Backend, Capabilities
+from qrkt.backends.base import (
+    DENSITY_MATRIX_MAX_QUBITS,
+    Backend,
+    Capabilities,
+    check_seed,
+    check_shots,
+)
 from qrkt.backends.qiskit_compile import (
     CompiledCircuit,
     compile_circuit,
@@ -35,7 +41,7 @@ from qrkt.backends.qiskit_compile import (
     sampler_pub,
     transpile_for,
 )
-from qrkt.circuits.ir import Circuit, is_integer
+from qrkt.circuits.ir import Circuit
 from qrkt.dependencies import install_command, require
 from qrkt.errors import (
     BackendInputError,
@@ -48,10 +54,6 @@ from qrkt.errors import (
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
     from qiskit_aer.noise import NoiseModel
-
-
-DENSITY_MATRIX_MAX_QUBITS = 12
-"""The widest circuit with exact noisy values (a 12-qubit density matrix takes 256 MiB)."""
 
 
 class QiskitAerBackend(Backend):
@@ -81,12 +83,8 @@ class QiskitAerBackend(Backend):
     ) -> None:
         super().__init__()
         require_aer()
-        if shots is not None and (not is_integer(shots) or shots < 1):
-            raise BackendInputError(
-                f"shots must be an integer >= 1, or None for exact values, got {shots!r}"
-            )
-        if seed is not None and not is_integer(seed):
-            raise BackendInputError(f"seed must be an integer or None, got {seed!r}")
+        check_shots(shots)
+        check_seed(seed)
         if optimization_level not in (0, 1, 2, 3):
             raise BackendInputError(
                 f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}"
