@@ -17,26 +17,12 @@ from qrkt.backends.cirq_simulator import CirqBackend  # noqa: E402
 from qrkt.backends.reference import ReferenceBackend  # noqa: E402
 from qrkt.backends.registry import get_backend  # noqa: E402
 from qrkt.circuits.ansatz import qrkt_ansatz  # noqa: E402
-from qrkt.circuits.ir import circuit, cnot, input_param, rx, ry, weight_param  # noqa: E402
+from qrkt.circuits.ir import circuit, input_param, ry  # noqa: E402
 from qrkt.errors import BackendInputError, MissingDependencyError, UnsupportedError  # noqa: E402
 from qrkt.testing import sample_arguments  # noqa: E402
+from tests.backends.host_circuits import ANSATZ, FLIP, NEAR_IDENTITY  # noqa: E402
 
 REFERENCE = ReferenceBackend()
-ANSATZ = qrkt_ansatz(3, 2)
-# X on IR qubit 0 only: <Z> = (-1, 1, 1) in every mode, whatever the batch.
-FLIP = circuit(3, [rx(0, input_param(0)), ry(2, weight_param(0))])
-# Near-identity: exact <Z_j> = cos(0.1) ~ 0.995 with w = 0, through CNOTs.
-NEAR_IDENTITY = circuit(
-    3,
-    [
-        *(ry(q, input_param(q)) for q in range(3)),
-        cnot(0, 1),
-        cnot(1, 2),
-        rx(2, weight_param(0)),
-        cnot(1, 2),
-        cnot(0, 1),
-    ],
-)
 # One moment, so one depolarizing channel: <Z> = (1 - 4p/3) cos(x).
 ONE_QUBIT = circuit(1, [ry(0, input_param(0))])
 

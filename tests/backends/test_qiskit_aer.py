@@ -34,24 +34,9 @@ from qrkt.errors import (
     UnsupportedError,
 )
 from qrkt.layers import CircuitLayer
+from tests.backends.host_circuits import ANSATZ, FLIP, NEAR_IDENTITY
 
 REFERENCE = ReferenceBackend()
-ANSATZ = qrkt_ansatz(3, 2)
-# X on IR qubit 0 only: <Z> = (-1, 1, 1) in every mode, whatever the batch.
-FLIP = circuit(3, [rx(0, input_param(0)), ry(2, weight_param(0))])
-# Near-identity: exact <Z_j> = cos(0.1) ~ 0.995 with w = 0, through CNOTs a transpiler cannot
-# cancel (the weight sits between them), so gate and readout noise both show.
-NEAR_IDENTITY = circuit(
-    3,
-    [
-        *(ry(q, input_param(q)) for q in range(3)),
-        cnot(0, 1),
-        cnot(1, 2),
-        rx(2, weight_param(0)),
-        cnot(1, 2),
-        cnot(0, 1),
-    ],
-)
 
 
 def _arguments(c: Circuit, batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
