@@ -74,6 +74,7 @@ from qrkt.backends.base import Backend, Capabilities, ExecutionCounts, check_see
 from qrkt.backends.parameter_shift import occurrence_circuit
 from qrkt.backends.qiskit_compile import (
     CompiledCircuit,
+    check_optimization_level,
     estimator_expectations,
     estimator_pub,
     parameter_array,
@@ -282,7 +283,7 @@ class IBMRuntimeBackend(Backend):
         _check_choice("primitive", primitive, (None, *PRIMITIVES))
         _check_choice("resilience_level", resilience_level, (0, 1, 2))
         _check_choice("execution_mode", execution_mode, EXECUTION_MODES)
-        _check_choice("optimization_level", optimization_level, (0, 1, 2, 3))
+        check_optimization_level(optimization_level)
         for label, value, low in (
             ("shots", shots, 1),
             ("max_retries", max_retries, 0),

@@ -33,6 +33,7 @@ from qrkt.backends.base import (
 )
 from qrkt.backends.qiskit_compile import (
     CompiledCircuit,
+    check_optimization_level,
     compile_circuit,
     estimator_expectations,
     estimator_pub,
@@ -85,10 +86,7 @@ class QiskitAerBackend(Backend):
         require_aer()
         check_shots(shots)
         check_seed(seed)
-        if optimization_level not in (0, 1, 2, 3):
-            raise BackendInputError(
-                f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}"
-            )
+        check_optimization_level(optimization_level)
         if noise_model is not None and fake_device is not None:
             raise BackendInputError(
                 "give noise_model or fake_device, not both; a fake device brings its own noise"

@@ -118,6 +118,12 @@ def compile_circuit(circuit: Circuit) -> CompiledCircuit:
     return compiled
 
 
+def check_optimization_level(level: object) -> None:
+    """Raise a :class:`BackendInputError` unless ``level`` is a preset pass manager's level."""
+    if isinstance(level, bool) or level not in (0, 1, 2, 3):
+        raise BackendInputError(f"optimization_level must be 0, 1, 2 or 3, got {level!r}")
+
+
 def transpile_for(
     circuit: Circuit,
     backend: BackendV2,
@@ -134,10 +140,7 @@ def transpile_for(
     qiskit = require_qiskit("transpile_for")
     if not isinstance(circuit, Circuit):
         raise CircuitError(f"transpile_for needs a qrkt Circuit, got {type(circuit).__name__}")
-    if optimization_level not in (0, 1, 2, 3):
-        raise BackendInputError(
-            f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}"
-        )
+    check_optimization_level(optimization_level)
     fingerprint = device_fingerprint(backend)
     key = (circuit, fingerprint, optimization_level)
     if key in _TRANSPILED:
