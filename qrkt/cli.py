@@ -129,10 +129,14 @@ def _add_train_parser(commands: Any) -> None:
 
 def _add_evaluate_parser(commands: Any) -> None:
     evaluate = commands.add_parser(
-        "evaluate", help="evaluate a run's best checkpoint, on any backend"
+        "evaluate",
+        help="evaluate a run's best checkpoint, on any backend (a quantum device too)",
+        description="Evaluate a run's best checkpoint. On a host backend (qiskit_aer, cirq, tfq, "
+        "ibm_runtime) each quantum-layer call of a batch is one job; finished calls and batches "
+        "are kept in the work directory (continue an interrupted run with --resume), and a "
+        "parity report compares the backend with the exact simulator layer by layer.",
     )
     evaluate.add_argument("--workdir", type=Path, required=True, help="a run's directory")
-    evaluate.add_argument("--backend", default="jax", help="backend of the circuits (default: jax)")
     evaluate.add_argument(
         "--data-dir", help="directory of the dataset's files (default: the run's)"
     )
@@ -146,7 +150,97 @@ def _add_evaluate_parser(commands: Any) -> None:
     evaluate.add_argument(
         "--batch-size", type=int, metavar="N", help="samples per batch (default: the run's)"
     )
+    evaluate.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the jobs, circuits, shots, round trips and QPU time the run would take, "
+        "check that every circuit fits the backend, and submit nothing",
+    )
+    evaluate.add_argument(
+        "--resume", action="store_true", help="continue an interrupted evaluation of that name"
+    )
+    evaluate.add_argument(
+        "--name",
+        help="names the evaluation's files (default: the backend, and its --device if given)",
+    )
+    _add_backend_arguments(evaluate)
     evaluate.set_defaults(command=_evaluate)
+
+    predict = commands.add_parser(
+        "predict", help="classify images (PNG or .npy) with a run's best checkpoint"
+    )
+    predict.add_argument("--workdir", type=Path, required=True, help="a run's directory")
+    predict.add_argument(
+        "--input",
+        type=Path,
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="PNG images, or .npy arrays of raw pixels in the dataset's range (0..16 for "
+        "digits, 0..255 for MNIST and CIFAR-10), (H, W[, C]) or (N, H, W[, C])",
+    )
+    _add_backend_arguments(predict)
+    predict.set_defaults(command=_predict)
+
+
+_BACKEND_FLAGS: tuple[tuple[str, type, str, str], ...] = (
+    (
+        "device",
+        str,
+        "NAME",
+        "ibm_runtime: a device of your IBM Quantum account ('ibm_brisbane'), a fake one run "
+        "locally ('fake_manila') or 'aer'",
+    ),
+    ("shots", int, "N", "shots per circuit (sampling backends)"),
+    ("resilience_level", int, "K", "ibm_runtime: 0 none, 1 readout mitigation, 2 ZNE"),
+    (
+        "execution_mode",
+        str,
+        "MODE",
+        "ibm_runtime: 'session' (one Session for the run: no queueing between a batch's "
+        "dependent jobs), 'batch' (one Batch per call) or 'job'",
+    ),
+    ("optimization_level", int, "K", "qiskit backends: the transpiler's level, 0 to 3"),
+    ("max_retries", int, "N", "ibm_runtime: resubmissions of a failed job"),
+    ("seed", int, "N", "seed of the sampling"),
+)
+
+
+def _add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", default="jax", help="backend of the circuits (default: jax)")
+    group = parser.add_argument_group(
+        "backend options (the backend's defaults where not given; the IBM Quantum account comes "
+        "from QISKIT_IBM_TOKEN, QISKIT_IBM_INSTANCE or a saved account, never from arguments)"
+    )
+    for flag, kind, metavar, what in _BACKEND_FLAGS:
+        group.add_argument(f"--{flag.replace('_', '-')}", type=kind, metavar=metavar, help=what)
+    group.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other option of the backend (VALUE read as JSON, else as text); repeatable",
+    )
+
+
+def _backend_options(args: argparse.Namespace) -> tuple[tuple[str, object], ...]:
+    """The backend options given on the command line, in order."""
+    import json
+
+    options = [
+        (flag, getattr(args, flag))
+        for flag, *_ in _BACKEND_FLAGS
+        if getattr(args, flag) is not None
+    ]
+    for text in args.option:
+        key, equals, value = text.partition("=")
+        if not equals or not key:
+            raise QrktError(f"--option takes KEY=VALUE, got {text!r}; e.g. --option noise=0.01")
+        try:
+            options.append((key, json.loads(value)))
+        except ValueError:
+            options.append((key, value))
+    return tuple(options)
 
 
 def _add_ansatz_arguments(
@@ -346,21 +440,53 @@ def _progress_bar() -> Any:
 def _evaluate(args: argparse.Namespace) -> int:
     from qrkt.training import evaluate
 
-    result = evaluate(
-        args.workdir,
-        backend=args.backend,
-        split=args.split,
-        data_dir=args.data_dir,
-        limit=args.limit,
-        batch_size=args.batch_size,
-        command=shlex.join(["qrkt", *args.argv]),
-    )
+    options = _backend_options(args)
+    if args.dry_run:
+        from qrkt.training.device_evaluation import dry_run
+
+        print(
+            dry_run(
+                args.workdir,
+                backend=args.backend,
+                backend_options=options,
+                split=args.split,
+                data_dir=args.data_dir,
+                limit=args.limit,
+                batch_size=args.batch_size,
+            ).report()
+        )
+        print("\ndry run: nothing was submitted")
+        return 0
+    bar = _batch_bar()
+    try:
+        result = evaluate(
+            args.workdir,
+            backend=args.backend,
+            split=args.split,
+            data_dir=args.data_dir,
+            limit=args.limit,
+            batch_size=args.batch_size,
+            backend_options=options,
+            name=args.name,
+            resume=args.resume,
+            progress=bar,
+            command=shlex.join(["qrkt", *args.argv]),
+        )
+    except KeyboardInterrupt:
+        print(
+            "\nqrkt: interrupted; finished calls and batches are kept: continue with the same "
+            "command and --resume",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        bar.close()
     rows = [("preset", "split", "backend", "samples", "loss", "accuracy", "F1", "AUC")]
     rows.append(
         (
             result["preset"],
             result["split"],
-            result["backend"],
+            args.backend,
             str(result["samples"]),
             f"{result['loss']:.4f}",
             f"{result['accuracy']:.4f}",
@@ -369,7 +495,62 @@ def _evaluate(args: argparse.Namespace) -> int:
         )
     )
     print(_table(rows))
+    if "parity" in result:
+        parity = result["parity"]
+        print(
+            f"\n{result['jobs']} job(s) run ({result['calls_per_batch']} layer calls per batch; "
+            f"{result['calls_replayed']} call(s) replayed from an earlier run). Against the exact "
+            f"simulator on the same samples: accuracy {parity['accuracy']:.4f} vs "
+            f"{parity['exact_accuracy']:.4f} (delta {parity['accuracy_delta']:+.4f}), "
+            f"predictions agree on {parity['prediction_agreement']:.1%}, probabilities differ "
+            f"by {parity['probability_mae']:.4f} on average; per layer in {parity['path']}"
+        )
     print(f"\nthe best checkpoint, from epoch {result['epoch']}; wrote {result['path']}")
+    return 0
+
+
+def _batch_bar() -> Any:
+    """A tqdm bar over batches, created at the first report (a simulator pass reports none)."""
+    from tqdm import tqdm
+
+    class BatchBar:
+        bar: Any = None
+
+        def __call__(self, done: int, total: int) -> None:
+            if self.bar is None:
+                self.bar = tqdm(total=total, initial=done, desc="batches", unit="batch")
+            else:
+                self.bar.update(done - self.bar.n)
+
+        def close(self) -> None:
+            if self.bar is not None:
+                self.bar.close()
+
+    return BatchBar()
+
+
+def _predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from qrkt.training.prediction import predict_images
+
+    predictions = predict_images(
+        args.workdir, args.input, backend=args.backend, backend_options=_backend_options(args)
+    )
+    rows = [("input", "class", "probability", "next most probable")]
+    for source, probabilities in zip(predictions.sources, predictions.probabilities, strict=True):
+        first, second = np.argsort(probabilities)[::-1][:2]
+        rows.append(
+            (
+                source,
+                str(first),
+                f"{probabilities[first]:.3f}",
+                f"{second} ({probabilities[second]:.3f})",
+            )
+        )
+    print(_table(rows))
+    for note in predictions.notes:
+        print(f"note: {note}")
     return 0
 
 

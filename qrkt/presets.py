@@ -7,6 +7,7 @@ Models take a ``QuantumLayerFactory``; :func:`build_model` is where a backend is
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -14,6 +15,9 @@ import jax.numpy as jnp
 from qrkt.errors import UnknownNameError, known_names
 from qrkt.layers.circuit import CircuitLayerFactory
 from qrkt.models import CircuitConfig, ModelConfig, Transformer, count_parameters
+
+if TYPE_CHECKING:
+    from qrkt.backends.base import Backend
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +119,19 @@ def _presets() -> dict[str, Preset]:
             decoders=1,
             circuit=CircuitConfig(),
         )
+    add(
+        "digits-qrk1-4q",
+        "digits",
+        "8x8 digits, quantum QRK1 for 5-qubit devices (fake_manila): 1 QRK1 + 1 decoder, patch "
+        "4, d 4, h 2, m 4: every circuit 4 qubits",
+        **_DIGITS,
+        hidden=4,
+        heads=2,
+        mlp=4,
+        ode_blocks=("rk1",),
+        decoders=1,
+        circuit=CircuitConfig(),
+    )
     for method in ("rk4", "rk4_enh"):
         add(
             f"cifar10-{_label(method)}-x3",
@@ -176,10 +193,10 @@ def get_preset(name: str) -> Preset:
 def build_model(
     config: ModelConfig,
     *,
-    backend: str = "jax",
+    backend: str | Backend = "jax",
     backend_options: tuple[tuple[str, object], ...] = (),
 ) -> Transformer:
-    """The model of ``config``, its circuits (if any) on ``backend``.
+    """The model of ``config``, its circuits (if any) on ``backend`` (a name or an instance).
 
     Models built from one config with different backends share their parameters.
     """

@@ -199,3 +199,22 @@ def test_several_hosts_need_all_three_flags(
         "qrkt: error: a run over several hosts needs all of --coordinator-address, "
         "--num-processes and --process-id; got None, 2 and None\n"
     )
+
+
+def test_backend_flags_and_options_become_backend_options() -> None:
+    from qrkt.cli import _backend_options, _parser
+
+    device = ["--backend", "ibm_runtime", "--device", "fake_manila", "--shots", "100"]
+    options = ["--option", "twirling=true", "--option", "cache_dir=/tmp/x"]
+    args = _parser().parse_args(["evaluate", "--workdir", "w", *device, *options])
+    assert _backend_options(args) == (
+        ("device", "fake_manila"),
+        ("shots", 100),
+        ("twirling", True),
+        ("cache_dir", "/tmp/x"),
+    )
+
+
+def test_a_malformed_option_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", "--workdir", "w", "--option", "noise"]) == 2
+    assert "--option takes KEY=VALUE, got 'noise'" in capsys.readouterr().err

@@ -103,6 +103,16 @@ class Backend(abc.ABC):
         self.counts.record(circuits=x.shape[0], shots=x.shape[0] * self.shots_per_circuit)
         return values
 
+    def run_layer(
+        self, layer: str | None, circuit: Circuit, inputs: object, weights: object
+    ) -> np.ndarray:
+        """:meth:`run`, for a call from a model's quantum layer named ``layer`` (its module path).
+
+        Backends ignore the name; wrappers that record or replay a model's calls
+        (:class:`~qrkt.training.layer_calls.LayerCallRecorder`) use it.
+        """
+        return self.run(circuit, inputs, weights)
+
     @property
     def shots_per_circuit(self) -> int:
         """Shots spent on one parameter set; 0 for exact backends."""

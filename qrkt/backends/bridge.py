@@ -16,30 +16,37 @@ import numpy as np
 from qrkt.backends.base import Backend, ExpectationFn, JaxBackend
 from qrkt.backends.registry import get_backend
 from qrkt.circuits.ir import Circuit
+from qrkt.errors import BackendInputError
 
 
 def expectation_function(
-    backend: str | Backend, circuit: Circuit, **options: object
+    backend: str | Backend, circuit: Circuit, *, layer: str | None = None, **options: object
 ) -> ExpectationFn:
     """A jit-able, differentiable ``(inputs (B, n_in), weights (n_w,)) -> (B, n_obs)``.
 
-    ``backend`` is a registered name (with ``options``) or a backend instance.
+    ``backend`` is a registered name (with ``options``) or a backend instance. ``layer`` names
+    the calling layer in the host backend's :meth:`~qrkt.backends.base.Backend.run_layer`.
     """
     if isinstance(backend, str):
         backend = get_backend(backend, **options)
+    elif options:
+        raise BackendInputError(
+            f"backend options {sorted(options)} apply to a backend named by its registry name, "
+            f"got the instance {backend!r}; configure the instance itself instead"
+        )
     if isinstance(backend, JaxBackend):
         return backend.expectation_fn(circuit)
-    return _host_function(backend, circuit)
+    return _host_function(backend, circuit, layer)
 
 
 @cache
-def _host_function(backend: Backend, circuit: Circuit) -> ExpectationFn:
+def _host_function(backend: Backend, circuit: Circuit, layer: str | None) -> ExpectationFn:
     import jax
 
     backend.check_circuit(circuit)
 
     def host_forward(inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return backend.run(circuit, inputs, weights).astype(inputs.dtype)
+        return backend.run_layer(layer, circuit, inputs, weights).astype(inputs.dtype)
 
     def host_vjp(inputs, weights, cotangent) -> tuple[np.ndarray, np.ndarray]:
         grads = backend.vjp(circuit, inputs, weights, cotangent)

@@ -143,7 +143,8 @@ class RuntimeCounts(ExecutionCounts):
     ``jobs`` counts every submission, ``retries`` the resubmissions among them; ``pubs`` and
     ``qpu_seconds`` (estimated) include resubmissions. ``last`` is the latest call's cost,
     resubmissions included, recorded even when the call failed; without faults it equals
-    :meth:`IBMRuntimeBackend.dry_run` of that call.
+    :meth:`IBMRuntimeBackend.dry_run` of that call. ``last_job_ids`` are the ids of the jobs
+    whose results the latest successful call returned.
     """
 
     jobs: int = 0
@@ -151,6 +152,7 @@ class RuntimeCounts(ExecutionCounts):
     pubs: int = 0
     qpu_seconds: float = 0.0
     last: CostEstimate | None = None
+    last_job_ids: tuple[str, ...] = ()
 
     def record_cost(self, cost: CostEstimate, *, retries: int) -> None:
         self.jobs += cost.jobs
@@ -164,6 +166,7 @@ class RuntimeCounts(ExecutionCounts):
         self.jobs = self.retries = self.pubs = 0
         self.qpu_seconds = 0.0
         self.last = None
+        self.last_job_ids = ()
 
 
 class RuntimeClient:
@@ -375,6 +378,11 @@ class IBMRuntimeBackend(Backend):
             cost = cost + self._plan(shifted, 2 * shifted.n_inputs * batch_size)[2]
         return cost
 
+    def transpiled(self, circuit: Circuit) -> QuantumCircuit:
+        """``circuit`` as it runs on the device: transpiled to its ISA (once), measured."""
+        self.check_circuit(circuit)
+        return self._prepare(circuit)[0].sampler_circuit
+
     def check_circuit(self, circuit: Circuit) -> None:
         if isinstance(circuit, Circuit) and circuit.n_qubits > self.capabilities.max_qubits:
             raise UnsupportedError(
@@ -540,6 +548,7 @@ class IBMRuntimeBackend(Backend):
                 with contextlib.suppress(Exception):  # best effort: the error raised matters
                     job.cancel()
             raise
+        self.counts.last_job_ids = tuple(job.job_id() for job in jobs)
         return results
 
     def _submit(

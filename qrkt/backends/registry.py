@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 from dataclasses import dataclass
 from functools import cache
 
 from qrkt.backends.base import Backend, Capabilities
 from qrkt.dependencies import install_command
-from qrkt.errors import UnknownNameError, known_names
+from qrkt.errors import BackendInputError, UnknownNameError, known_names
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,13 @@ def _shared_backend(name: str, options: tuple[tuple[str, object], ...]) -> Backe
     entry = backend_entry(name)
     backend_class = entry.load()  # backend modules import their SDK lazily: this needs none
     backend_class.import_dependencies(f"backend {name!r}", entry.requires, entry.extra)
+    accepted = [p for p in inspect.signature(backend_class).parameters if p != "self"]
+    unknown = sorted(key for key, _ in options if key not in accepted)
+    if unknown:
+        raise BackendInputError(
+            f"backend {name!r} has no option(s) {', '.join(map(repr, unknown))}; it takes: "
+            f"{', '.join(accepted) or 'no options'}"
+        )
     return backend_class(**dict(options))
 
 

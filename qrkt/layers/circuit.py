@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import flax.linen as nn
 import jax
@@ -10,6 +11,9 @@ import jax.numpy as jnp
 
 from qrkt.circuits.ansatz import AnsatzSpec
 from qrkt.layers.base import QuantumLayer
+
+if TYPE_CHECKING:
+    from qrkt.backends.base import Backend
 
 
 class CircuitLayer(QuantumLayer):
@@ -24,14 +28,14 @@ class CircuitLayer(QuantumLayer):
       ansatz: registered ansatz name, ``"qrkt"`` or ``"cara"``.
       layers: number of variational layers.
       tied: one weight shared by RX and RZ on a qubit (the thesis's count) or one each.
-      backend: registered backend name.
-      backend_options: options for the backend, as ``(("dtype", "complex128"),)``.
+      backend: registered backend name, or a backend instance.
+      backend_options: options for a backend given by name, as ``(("dtype", "complex128"),)``.
     """
 
     ansatz: str = "qrkt"
     layers: int = 1
     tied: bool = True
-    backend: str = "jax"
+    backend: str | Backend = "jax"
     backend_options: tuple[tuple[str, object], ...] = ()
     weight_init: nn.initializers.Initializer = nn.initializers.uniform(scale=2 * jnp.pi)
 
@@ -46,7 +50,9 @@ class CircuitLayer(QuantumLayer):
         self.check_features(features)
         circuit = self.spec.build()
         weights = self.param("weights", self.weight_init, (circuit.n_weights,), jnp.float32)
-        function = expectation_function(self.backend, circuit, **dict(self.backend_options))
+        function = expectation_function(
+            self.backend, circuit, layer="/".join(self.path), **dict(self.backend_options)
+        )
         flat = features.reshape(-1, self.width)
         values = function(flat, weights.astype(flat.dtype))
         return values.reshape(features.shape).astype(features.dtype)
@@ -62,7 +68,7 @@ class CircuitLayerFactory:
     ansatz: str = "qrkt"
     layers: int = 1
     tied: bool = True
-    backend: str = "jax"
+    backend: str | Backend = "jax"
     backend_options: tuple[tuple[str, object], ...] = ()
 
     def __call__(self, width: int, *, name: str | None = None) -> CircuitLayer:

@@ -36,6 +36,7 @@ class Checkpoint:
     path: Path
     metadata: dict[str, Any]
     state: dict[str, Any]
+    digest: str  # the payload's SHA-256: names exactly these parameters
 
     def check_model(self, preset: str, model: ModelConfig) -> None:
         """Raise unless the checkpoint was made for ``preset`` with this exact ``model``."""
@@ -130,7 +131,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise _corrupt(path, f"its payload is not a msgpack state dict ({error})") from None
     if not isinstance(state, dict):
         raise _corrupt(path, f"its payload is a {type(state).__name__}, not a state dict")
-    return Checkpoint(path, header["metadata"], state)
+    return Checkpoint(path, header["metadata"], state, header["payload_sha256"])
 
 
 def _corrupt(path: Path, reason: str) -> CheckpointError:

@@ -1,14 +1,24 @@
-"""Evaluating a run's best checkpoint on any backend: :func:`evaluate`."""
+"""Evaluating a run's best checkpoint on any backend: :func:`evaluate`.
+
+Backends that JAX traces evaluate in one compiled pass over the split. Host backends (a quantum
+device above all) go through :mod:`qrkt.training.device_evaluation`: planned, journaled,
+resumable, and compared with the exact simulator.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jax
+import numpy as np
 
+from qrkt.backends.base import JaxBackend
+from qrkt.backends.registry import get_backend
 from qrkt.data import Split
 from qrkt.errors import TrainingError
 from qrkt.models import ModelConfig
@@ -25,6 +35,109 @@ from qrkt.training.workdir import WorkDir
 SPLITS = ("validation", "test")
 
 
+@dataclass(frozen=True)
+class TrainedModel:
+    """A run's best checkpoint, ready to apply.
+
+    Attributes:
+      files: the run's work directory; config: its training configuration.
+      model: the checkpoint's model configuration; params: its parameters (NumPy leaves).
+      checkpoint: the checkpoint's path; digest: its SHA-256; epoch: the epoch it is from.
+    """
+
+    files: WorkDir
+    config: TrainConfig
+    model: ModelConfig
+    params: Any
+    checkpoint: Path
+    digest: str
+    epoch: int
+
+
+def load_best(workdir: str | Path) -> TrainedModel:
+    """The best checkpoint of the run in ``workdir``."""
+    files = WorkDir(Path(workdir))
+    checkpoint = load_checkpoint(files.best)
+    model_config = ModelConfig.from_dict(checkpoint.metadata["model"])
+    model = build_model(model_config)
+    shapes = jax.eval_shape(
+        lambda: model.init({"params": jax.random.PRNGKey(0)}, example_inputs(model_config))
+    )
+    return TrainedModel(
+        files=files,
+        config=TrainConfig.from_dict(checkpoint.metadata["train_config"]),
+        model=model_config,
+        params=checkpoint.restore("params", shapes["params"]),
+        checkpoint=files.best,
+        digest=checkpoint.digest,
+        epoch=checkpoint.metadata["epoch"],
+    )
+
+
+@dataclass(frozen=True)
+class EvaluationTarget:
+    """What an evaluation runs: a trained model, and the samples it is evaluated on.
+
+    Attributes:
+      trained: the run's best checkpoint.
+      dataset: the dataset's name; split: which split; data: its samples (after ``limit``).
+      batch_size: samples per batch.
+    """
+
+    trained: TrainedModel
+    dataset: str
+    split: str
+    data: Split
+    batch_size: int
+
+    def metrics(self, losses: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
+        """What every evaluation reports: the run, the samples, loss, accuracy, F1 and AUC."""
+        return {
+            "preset": self.trained.config.preset,
+            "dataset": self.dataset,
+            "split": self.split,
+            "checkpoint": str(self.trained.checkpoint),
+            "epoch": self.trained.epoch,
+            "samples": len(self.data),
+            "loss": float(np.mean(losses)),
+            **classification_metrics(self.data.labels, probabilities),
+        }
+
+
+def load_target(
+    workdir: str | Path,
+    *,
+    split: str = "validation",
+    data_dir: str | Path | None = None,
+    limit: int | None = None,
+    batch_size: int | None = None,
+) -> EvaluationTarget:
+    """The best checkpoint of the run in ``workdir`` and the samples to evaluate it on; the
+    arguments are :func:`evaluate`'s."""
+    if split not in SPLITS:
+        raise TrainingError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
+    for label, value in (("limit", limit), ("batch_size", batch_size)):
+        if value is not None:
+            check_int(label, value, minimum=1)
+    trained = load_best(workdir)
+    dataset = load_data(trained.model, trained.config.dataset, data_dir or trained.config.data_dir)
+    data = dataset.validation if split == "validation" else dataset.test
+    if data is None:
+        raise TrainingError(
+            f"the {dataset.name} dataset has no test split (its source has no test files); "
+            "evaluate --split validation, or give a --data-dir that holds the test files"
+        )
+    if limit is not None:
+        data = Split(data.inputs[:limit], data.labels[:limit])
+    return EvaluationTarget(
+        trained=trained,
+        dataset=dataset.name,
+        split=split,
+        data=data,
+        batch_size=batch_size or trained.config.batch_size,
+    )
+
+
 def evaluate(
     workdir: str | Path,
     *,
@@ -34,6 +147,9 @@ def evaluate(
     limit: int | None = None,
     batch_size: int | None = None,
     backend_options: tuple[tuple[str, object], ...] = (),
+    name: str | None = None,
+    resume: bool = False,
+    progress: Callable[[int, int], None] | None = None,
     command: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate the best checkpoint of the run in ``workdir``; write and return its metrics.
@@ -49,61 +165,56 @@ def evaluate(
       limit: evaluate the split's first ``limit`` samples only.
       batch_size: samples per batch; ``None`` takes the run's.
       backend_options: options for the backend, as ``(("shots", 1000),)``.
+      name: names the evaluation's files; by default the backend's name and its ``device``.
+      resume: continue an interrupted host-backend evaluation of the same name.
+      progress: called as ``progress(batches done, batches)`` by host-backend evaluations.
       command: the command line, recorded in the result.
 
     Returns:
-      What it wrote to ``path`` (``workdir/evaluation-<split>-<backend>.json``): loss,
-      accuracy, F1, AUC, the number of samples, the checkpoint's epoch, what was evaluated.
+      What it wrote to ``workdir/evaluation-<split>-<name>.json``: loss, accuracy, F1, AUC,
+      the number of samples, the checkpoint's epoch, what was evaluated; host-backend
+      evaluations add what they ran and their parity with the exact simulator
+      (:func:`~qrkt.training.device_evaluation.evaluate_journaled`).
     """
-    if split not in SPLITS:
-        raise TrainingError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
-    for label, value in (("limit", limit), ("batch_size", batch_size)):
-        if value is not None:
-            check_int(label, value, minimum=1)
-    files = WorkDir(Path(workdir))
-    checkpoint = load_checkpoint(files.best)
-    config = TrainConfig.from_dict(checkpoint.metadata["train_config"])
-    model_config = ModelConfig.from_dict(checkpoint.metadata["model"])
-    dataset = load_data(model_config, config.dataset, data_dir or config.data_dir)
-    data = dataset.validation if split == "validation" else dataset.test
-    if data is None:
-        raise TrainingError(
-            f"the {dataset.name} dataset has no test split (its source has no test files); "
-            "evaluate --split validation, or give a --data-dir that holds the test files"
-        )
-    if limit is not None:
-        data = Split(data.inputs[:limit], data.labels[:limit])
-    batch_size = batch_size or config.batch_size
-    parallel = DataParallel.over(jax.devices())
-    parallel.check_batch_size(batch_size)
-
-    model = build_model(model_config, backend=backend, backend_options=backend_options)
-    shapes = jax.eval_shape(
-        lambda: model.init({"params": jax.random.PRNGKey(0)}, example_inputs(model_config))
+    target = load_target(
+        workdir, split=split, data_dir=data_dir, limit=limit, batch_size=batch_size
     )
-    params = parallel.replicate(checkpoint.restore("params", shapes["params"]))
+    name = name or evaluation_name(backend, backend_options)
+    if target.trained.model.circuit is not None:
+        instance = get_backend(backend, **dict(backend_options))
+        if not isinstance(instance, JaxBackend):
+            from qrkt.training.device_evaluation import evaluate_journaled
+
+            return evaluate_journaled(
+                target, instance, name, resume=resume, progress=progress, command=command
+            )
+    parallel = DataParallel.over(jax.devices())
+    parallel.check_batch_size(target.batch_size)
     started = time.perf_counter()
     losses, probabilities = predict(
-        eval_step(model_config, parallel, backend, backend_options),
-        params,
-        data,
-        batch_size,
+        eval_step(target.trained.model, parallel, backend, backend_options),
+        parallel.replicate(target.trained.params),
+        target.data,
+        target.batch_size,
         parallel,
     )
     result = {
-        "preset": config.preset,
-        "dataset": dataset.name,
-        "split": split,
+        **target.metrics(losses, probabilities),
         "backend": backend,
-        "checkpoint": str(files.best),
-        "epoch": checkpoint.metadata["epoch"],
-        "samples": len(data),
-        "loss": float(losses.mean()),
-        **classification_metrics(data.labels, probabilities),
         "seconds": time.perf_counter() - started,
         "command": command,
-        "path": str(files.evaluation(split, backend)),
+        "path": str(target.trained.files.evaluation(split, name)),
     }
     if parallel.is_main_process:
-        write_atomically(result["path"], (json.dumps(result, indent=2) + "\n").encode())
+        write_json(result["path"], result)
     return result
+
+
+def evaluation_name(backend: str, backend_options: tuple[tuple[str, object], ...]) -> str:
+    """The default name of an evaluation's files: the backend, and its device if it has one."""
+    device = dict(backend_options).get("device")
+    return backend if device is None else f"{backend}-{device}"
+
+
+def write_json(path: str | Path, data: dict[str, Any]) -> None:
+    write_atomically(path, (json.dumps(data, indent=2) + "\n").encode())

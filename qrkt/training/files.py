@@ -4,9 +4,12 @@ content in full, never a part of either."""
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:
@@ -34,6 +37,13 @@ def write_atomically(path: str | Path, data: bytes) -> None:
             os.unlink(temporary)
         raise
     _fsync_directory(path.parent)
+
+
+def write_arrays_atomically(path: str | Path, **arrays: np.ndarray) -> None:
+    """Write ``arrays`` to ``path`` as an uncompressed ``.npz``, atomically."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_atomically(path, buffer.getvalue())
 
 
 def _mode(path: Path) -> int:

@@ -12,7 +12,7 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flax
 import flax.linen as nn
@@ -27,6 +27,9 @@ from qrkt.training.config import TrainConfig
 from qrkt.training.optimizer import make_optimizer
 from qrkt.training.order import evaluation_batches
 from qrkt.training.parallel import DataParallel
+
+if TYPE_CHECKING:
+    from qrkt.backends.base import Backend
 
 _INIT, _DROPOUT = 0, 1  # streams of the seed's key
 
@@ -159,7 +162,7 @@ def make_train_step(
 def eval_step(
     model_config: ModelConfig,
     parallel: DataParallel,
-    backend: str,
+    backend: str | Backend,
     backend_options: tuple[tuple[str, object], ...],
 ) -> Any:
     """``step(params, inputs, labels) -> (per-sample losses, probabilities)``, jitted, without

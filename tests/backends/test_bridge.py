@@ -137,3 +137,19 @@ def test_jax_backend_instance_gives_its_own_expectation_fn() -> None:
     traced = expectation_function(backend, c)
     assert not _uses_callback(traced, x, w)
     np.testing.assert_allclose(jax.jit(traced)(x, w), backend.run(c, x, w), atol=1e-6)
+
+
+def test_host_calls_name_their_layer_and_instances_take_no_options() -> None:
+    layers: list[str | None] = []
+
+    class Named(ReferenceBackend):
+        def run_layer(self, layer, circuit, inputs, weights):
+            layers.append(layer)
+            return super().run_layer(layer, circuit, inputs, weights)
+
+    backend = Named()
+    x, w = np.zeros((2, CIRCUIT.n_inputs), np.float32), np.zeros(CIRCUIT.n_weights, np.float32)
+    jax.jit(expectation_function(backend, CIRCUIT, layer="block/query"))(x, w).block_until_ready()
+    assert layers == ["block/query"]
+    with pytest.raises(BackendInputError, match=r"backend options \['shots'\] apply to a backend"):
+        expectation_function(backend, CIRCUIT, shots=10)

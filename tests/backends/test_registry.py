@@ -16,7 +16,7 @@ from qrkt.backends.registry import (
     register_backend,
     unregister_backend,
 )
-from qrkt.errors import MissingDependencyError, UnknownNameError
+from qrkt.errors import BackendInputError, MissingDependencyError, UnknownNameError
 
 
 @pytest.mark.parametrize("lookup", [get_backend, backend_entry])
@@ -96,3 +96,10 @@ def test_installed_backends_include_the_core_ones() -> None:
 def test_entries_declare_their_extra() -> None:
     assert backend_entry("tensorcircuit").install_command == "pip install 'qrkt[tensorcircuit]'"
     assert backend_entry("reference").install_command == "pip install qrkt"
+
+
+def test_an_unknown_option_names_the_options_the_backend_takes() -> None:
+    with pytest.raises(
+        BackendInputError, match="backend 'jax' has no option\\(s\\) 'shots'; it takes: dtype"
+    ):
+        get_backend("jax", shots=100)

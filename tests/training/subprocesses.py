@@ -17,12 +17,15 @@ import pytest
 FAST_COMPILE = "--xla_backend_optimization_level=0"
 
 
-def start_script(script: str, *args: str | Path, devices: int = 1) -> subprocess.Popen[str]:
-    """Start ``script`` (Python source) in a fresh interpreter on ``devices`` CPU devices."""
+def start_script(
+    script: str, *args: str | Path, devices: int = 1, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start ``script`` (Python source) in a fresh interpreter on ``devices`` CPU devices, with
+    ``env`` added to the environment."""
     flags = f"{FAST_COMPILE} --xla_force_host_platform_device_count={devices}"
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(script), *map(str, args)],
-        env={**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu"},
+        env={**os.environ, **(env or {}), "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -37,6 +40,8 @@ def finish(process: subprocess.Popen[str], timeout: float = 600) -> str:
     return out
 
 
-def run_script(script: str, *args: str | Path, devices: int = 1) -> str:
+def run_script(
+    script: str, *args: str | Path, devices: int = 1, env: dict[str, str] | None = None
+) -> str:
     """Run ``script`` to the end (see :func:`start_script` and :func:`finish`)."""
-    return finish(start_script(script, *args, devices=devices))
+    return finish(start_script(script, *args, devices=devices, env=env))

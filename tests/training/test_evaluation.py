@@ -1,10 +1,11 @@
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
 from qrkt.errors import CheckpointError, TrainingError
-from qrkt.presets import get_preset
+from qrkt.presets import build_model, example_inputs, get_preset
 from qrkt.training import TrainConfig, evaluate, save_checkpoint
 
 
@@ -34,7 +35,10 @@ def test_limit_and_batch_size_must_be_positive(tmp_path: Path) -> None:
 
 
 def test_a_dataset_without_a_test_split_says_so(tmp_path: Path) -> None:
-    _best(tmp_path, {})
+    config = get_preset("digits-rk1").model
+    _best(
+        tmp_path, build_model(config).init(jax.random.PRNGKey(0), example_inputs(config))["params"]
+    )
     with pytest.raises(TrainingError) as error:
         evaluate(tmp_path, split="test")
     assert str(error.value) == (
