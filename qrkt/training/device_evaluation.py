@@ -411,8 +411,8 @@ class _RunDirectory:
 
 
 def _settings(target: EvaluationTarget, backend: Backend) -> dict[str, Any]:
-    """What makes two evaluations the same one (never a credential: the token is not an
-    option, and objects are recorded by type only)."""
+    """What makes two evaluations the same one: the parameters, the samples and the backend as
+    it describes itself (device, primitive, shots, resilience; never a credential)."""
     return {
         "checkpoint_sha256": target.trained.digest,
         "split": target.split,
