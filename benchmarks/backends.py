@@ -28,12 +28,7 @@ float64 for Aer and Cirq, float32 for TFQ.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import json
 import math
-import os
-import platform
-import shlex
 import statistics
 import sys
 import time
@@ -51,44 +46,20 @@ import jax.numpy as jnp
 import numpy as np
 
 from benchmarks.handwritten import DENSE_MAX_QUBITS, VARIANTS, make_handwritten
+from benchmarks.recording import int_list, name_list, run_record, write_report
+from benchmarks.timing import Fn, Settings, gradient, time_calls
 from qrkt.backends.base import JaxBackend
 from qrkt.backends.bridge import expectation_function
 from qrkt.backends.registry import backend_entry, installed_backends
 from qrkt.circuits.ansatz import qrkt_ansatz
 
-Fn = Callable[[jax.Array, jax.Array], jax.Array]
 Factory = Callable[[int], Fn]
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "backends.json"
-PACKAGES = (
-    "jax",
-    "jaxlib",
-    "numpy",
-    "tensorcircuit-ng",
-    "pennylane",
-    "flax",
-    "qiskit",
-    "qiskit-aer",
-    "cirq-core",
-    "tensorflow",
-    "tensorflow-quantum",
-    "qrkt",
-)
 #: Backends without autodiff that are timed too, through the bridge, up to HOST_MAX_BATCH: a
 #: parameter-shift gradient runs 2 K B circuits (73,728 at n=12, B=1024; minutes a call).
 HOST_BACKENDS = ("qiskit_aer", "ibm_runtime", "cirq", "tfq")
 HOST_MAX_BATCH = 64
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How long to measure: a time budget per measurement, within repeat bounds."""
-
-    budget_s: float
-    min_repeats: int
-    max_repeats: int
-
-
 FULL = Settings(budget_s=2.0, min_repeats=5, max_repeats=200)
 QUICK = Settings(budget_s=0.05, min_repeats=3, max_repeats=20)
 
@@ -138,10 +109,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 print(line, flush=True)
             results += group
     report = {
-        "command": shlex.join(sys.orig_argv),
-        "started": started.isoformat(timespec="seconds"),
-        "elapsed_s": round(time.perf_counter() - clock, 1),
-        "machine": machine(),
+        **run_record(started, clock),
         "settings": {
             "quick": args.quick,
             "backends": list(candidates),
@@ -153,9 +121,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "results": [asdict(m) for m in results],
         "variants": [asdict(m) for m in variants],
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out} ({report['elapsed_s']} s)")
+    write_report(args.out, report)
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -163,22 +129,14 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="n in 2,4; B in 1,64; short; handwritten: flat only"
     )
-    parser.add_argument("--backends", type=_names, help="comma-separated; default: all found")
-    parser.add_argument("--widths", type=_ints, help="qubit counts, e.g. 2,4,6")
-    parser.add_argument("--batches", type=_ints, help="batch sizes, e.g. 1,64,1024")
+    parser.add_argument("--backends", type=name_list, help="comma-separated; default: all found")
+    parser.add_argument("--widths", type=int_list, help="qubit counts, e.g. 2,4,6")
+    parser.add_argument("--batches", type=int_list, help="batch sizes, e.g. 1,64,1024")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     args = parser.parse_args(argv)
     args.widths = args.widths or ([2, 4] if args.quick else [2, 4, 6, 8, 10, 12])
     args.batches = args.batches or ([1, 64] if args.quick else [1, 64, 1024])
     return args
-
-
-def _ints(text: str) -> list[int]:
-    return [int(part) for part in text.split(",")]
-
-
-def _names(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _candidates(
@@ -301,9 +259,9 @@ def _measure(
     x = jnp.asarray(rng.uniform(-math.pi, math.pi, (batch, n)), jnp.float32)
     w = jnp.asarray(rng.uniform(-math.pi, math.pi, n), jnp.float32)
     forward = jax.jit(fn)
-    grad = jax.jit(jax.grad(lambda x, w: fn(x, w).sum(), argnums=(0, 1)))
-    f_first, f_times = _time(forward, x, w, settings)
-    g_first, g_times = _time(grad, x, w, settings)
+    grad = jax.jit(gradient(fn))
+    f_first, f_times = time_calls(forward, x, w, settings)
+    g_first, g_times = time_calls(grad, x, w, settings)
     f_ms, g_ms = statistics.median(f_times) * 1e3, statistics.median(g_times) * 1e3
     return Measurement(
         name,
@@ -316,24 +274,6 @@ def _measure(
         min(len(f_times), len(g_times)),
         variant,
     )
-
-
-def _time(
-    fn: Callable[..., object], x: jax.Array, w: jax.Array, s: Settings
-) -> tuple[float, list[float]]:
-    """The first call's time and the steady times of repeated calls (seconds)."""
-    start = time.perf_counter()
-    jax.block_until_ready(fn(x, w))
-    first = time.perf_counter() - start
-    times: list[float] = []
-    deadline = time.perf_counter() + s.budget_s
-    while len(times) < s.min_repeats or (
-        len(times) < s.max_repeats and time.perf_counter() < deadline
-    ):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(x, w))
-        times.append(time.perf_counter() - start)
-    return first, times
 
 
 _COLUMNS = "backend                        n      B   fwd ms    grad ms   compile s   fwd x  grad x"
@@ -356,36 +296,6 @@ def _rows(group: list[Measurement]) -> Iterator[str]:
             f"{label:<29} {m.n:>2} {m.batch:>6} {m.forward_ms:>8.3f} {m.grad_ms:>10.3f}"
             f" {compile_s:>11} {m.forward_ms / best_f:>7.1f} {m.grad_ms / best_g:>7.1f}"
         )
-
-
-def machine() -> dict[str, object]:
-    """What the numbers were measured on."""
-    return {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpu": _cpu_model(),
-        "cores": os.cpu_count(),
-        "jax_devices": [str(d) for d in jax.devices()],
-        "versions": {p: _version(p) for p in PACKAGES},
-        "env": {k: v for k, v in os.environ.items() if k.startswith(("XLA_", "JAX_", "MALLOC_"))},
-    }
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 if __name__ == "__main__":

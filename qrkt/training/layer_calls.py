@@ -41,7 +41,8 @@ class LayerCall:
 
     Attributes:
       layer: the layer's module path; index: its call number within the batch, from 0.
-      circuit: the circuit; rows: parameter sets (samples x tokens).
+      circuit: the circuit; inputs ``(rows, n_inputs)``: its parameter sets (samples x
+        tokens); weights: the layer's weights.
       outputs: the wrapped backend's values ``(rows, n_observables)``.
       exact: the exact backend's values for the same inputs, or ``None``.
       job_ids: the jobs that computed ``outputs`` (IBM Quantum), else empty.
@@ -51,11 +52,17 @@ class LayerCall:
     layer: str
     index: int
     circuit: Circuit
-    rows: int
+    inputs: np.ndarray
+    weights: np.ndarray
     outputs: np.ndarray
     exact: np.ndarray | None
     job_ids: tuple[str, ...]
     replayed: bool
+
+    @property
+    def rows(self) -> int:
+        """Parameter sets in the call: samples x tokens."""
+        return self.inputs.shape[0]
 
 
 class LayerCallRecorder(Backend):
@@ -124,7 +131,8 @@ class LayerCallRecorder(Backend):
                 layer,
                 index,
                 circuit,
-                inputs.shape[0],
+                inputs,
+                weights,
                 outputs,
                 exact,
                 tuple(job_ids),

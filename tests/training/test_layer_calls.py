@@ -32,6 +32,9 @@ def test_calls_are_numbered_per_layer_and_compared_with_the_exact_backend() -> N
         ("a/query", 1, 5),
     ]
     assert all(np.array_equal(c.outputs, c.exact) for c in recorder.calls)
+    for call in recorder.calls:  # what each call ran, kept for replay and comparison
+        np.testing.assert_array_equal(call.inputs, INPUTS)
+        np.testing.assert_array_equal(call.weights, WEIGHTS)
     assert inner.counts.calls == 3
     recorder.begin_batch(1)
     assert recorder.calls == []
