@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_train_parser(commands)
     _add_evaluate_parser(commands)
+    _add_gan_parsers(commands)
     return parser
 
 
@@ -88,15 +89,12 @@ def _add_train_parser(commands: Any) -> None:
         "metrics.jsonl, summary.json and plots to --workdir. Several hosts: run the same "
         "command on each, with --coordinator-address, --num-processes and --process-id.",
     )
-    train.add_argument("--preset", required=True, help="model preset (qrkt presets lists them)")
-    train.add_argument("--dataset", help="dataset name (default: the preset's)")
-    train.add_argument("--data-dir", help="directory of the dataset's files (not for digits)")
-    train.add_argument(
-        "--backend", default=defaults["backend"], help="backend of the circuits (default: jax)"
+    _add_run_arguments(
+        train, "model preset (qrkt presets lists them)", "dataset name (default: the preset's)"
     )
-    train.add_argument("--workdir", type=Path, required=True, help="the run's directory")
-    train.add_argument("--resume", action="store_true", help="continue the run in --workdir")
-    for flag, kind, what in (
+    _add_settings(
+        train,
+        defaults,
         ("epochs", int, "passes over the training split"),
         ("batch_size", int, "samples per step, over all devices"),
         ("learning_rate", float, "peak learning rate"),
@@ -106,14 +104,7 @@ def _add_train_parser(commands: Any) -> None:
         ("seed", int, "seed of parameters, data order and dropout"),
         ("limit", int, "train on the first N training samples only"),
         ("checkpoint_every", int, "also checkpoint every N steps within an epoch"),
-    ):
-        default = f"default: {defaults[flag]}" if defaults[flag] is not None else "default: off"
-        train.add_argument(
-            f"--{flag.replace('_', '-')}",
-            type=kind,
-            metavar="N" if kind is int else "X",
-            help=f"{what} ({default})",
-        )
+    )
     distributed = train.add_argument_group(
         "several hosts (jax.distributed; the same command on each, --workdir on a shared disk)"
     )
@@ -125,6 +116,103 @@ def _add_train_parser(commands: Any) -> None:
         "--process-id", type=int, metavar="I", help="this process, 0 to N-1 (0 writes the files)"
     )
     train.set_defaults(command=_train)
+
+
+def _add_gan_parsers(commands: Any) -> None:
+    from qrkt.gan import GAN_PRESETS, GanTrainConfig
+
+    defaults = {field.name: field.default for field in dataclasses.fields(GanTrainConfig)}
+    train = commands.add_parser(
+        "train-gan",
+        help="train a GAN preset (QRKT-GAN or TransGAN); resumable",
+        description="Train a GAN preset with REFERENCE §5's recipe: WGAN-GP-eps loss, Adam 1e-4 "
+        "with betas (0, 0.99), several critic steps per generator step, DiffAugment, an EMA of "
+        "the generator. Writes checkpoints, metrics.jsonl, summary.json and a sample grid per "
+        "epoch (samples/) to --workdir.",
+    )
+    _add_run_arguments(
+        train,
+        f"GAN preset: {', '.join(GAN_PRESETS)} (qrkt describe NAME describes one)",
+        "dataset name: digits, mnist, cifar10 (default: the preset's)",
+    )
+    _add_settings(
+        train,
+        defaults,
+        ("epochs", int, "passes of the critic over the training split"),
+        ("batch_size", int, "images per batch"),
+        (
+            "learning_rate",
+            float,
+            "Adam's learning rate, both networks (benchmarks/gan.py uses 1e-3 on digits)",
+        ),
+        ("critic_steps", int, "critic updates per generator update"),
+        ("ema_decay", float, "decay of the generator's EMA"),
+        ("seed", int, "seed of parameters, data order, latents and augmentation"),
+        ("limit", int, "train on the first N training images only"),
+        ("checkpoint_every", int, "also checkpoint every N generator steps"),
+        ("grid_samples", int, "images in each epoch's sample grid"),
+    )
+    train.add_argument(
+        "--decay",
+        action="store_true",
+        default=None,
+        help="decay the learning rates linearly to 0 over the run (default: constant)",
+    )
+    train.add_argument(
+        "--augment",
+        help="comma-separated DiffAugment policies, in order (default: color,translation,cutout)",
+    )
+    train.set_defaults(command=_train_gan)
+
+    evaluate = commands.add_parser(
+        "evaluate-gan",
+        help="classifier-based FID, KID and IS of a GAN run, its generator on any backend",
+        description="Score a GAN run's EMA generator against held-out real images with FID, KID "
+        "and IS computed on a classifier qrkt trains on the real data (cached; no download). "
+        "The real-vs-real floor and the untrained generator's ceiling use the same sample "
+        "count. The numbers are classifier-based: never compare them with Inception-based ones.",
+    )
+    evaluate.add_argument("--workdir", type=Path, required=True, help="a GAN run's directory")
+    evaluate.add_argument(
+        "--data-dir", help="directory of the dataset's files (default: the run's)"
+    )
+    evaluate.add_argument(
+        "--samples", type=int, metavar="N", help="images per score (default: all held-out images)"
+    )
+    evaluate.add_argument(
+        "--classifier",
+        type=Path,
+        metavar="PATH",
+        help="the feature classifier's checkpoint, trained there if absent (default: "
+        "WORKDIR/feature_classifier.ckpt)",
+    )
+    evaluate.add_argument("--name", help="names the evaluation's files (default: the backend)")
+    _add_backend_arguments(evaluate)
+    evaluate.set_defaults(command=_evaluate_gan)
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser, preset: str, dataset: str) -> None:
+    """What a training command needs: the preset, data, backend and work directory."""
+    parser.add_argument("--preset", required=True, help=preset)
+    parser.add_argument("--dataset", help=dataset)
+    parser.add_argument("--data-dir", help="directory of the dataset's files (not for digits)")
+    parser.add_argument("--backend", default="jax", help="backend of the circuits (default: jax)")
+    parser.add_argument("--workdir", type=Path, required=True, help="the run's directory")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --workdir")
+
+
+def _add_settings(
+    parser: argparse.ArgumentParser, defaults: dict[str, Any], *settings: tuple[str, type, str]
+) -> None:
+    """An optional ``--flag-name`` for each ``(field, type, what)``, its default in the help."""
+    for flag, kind, what in settings:
+        default = f"default: {defaults[flag]}" if defaults[flag] is not None else "default: off"
+        parser.add_argument(
+            f"--{flag.replace('_', '-')}",
+            type=kind,
+            metavar="N" if kind is int else "X",
+            help=f"{what} ({default})",
+        )
 
 
 def _add_evaluate_parser(commands: Any) -> None:
@@ -347,9 +435,13 @@ def _presets(args: argparse.Namespace) -> int:
 
 
 def _describe(args: argparse.Namespace) -> int:
+    from qrkt.gan import GAN_PRESETS, describe_gan_preset
     from qrkt.presets import describe_preset
 
-    print(describe_preset(args.preset))
+    if args.preset in GAN_PRESETS:
+        print(describe_gan_preset(args.preset))
+    else:
+        print(describe_preset(args.preset))
     return 0
 
 
@@ -368,12 +460,7 @@ def _train(args: argparse.Namespace) -> int:
             config, args.workdir, resume=args.resume, progress=_progress_bar()
         )
     except KeyboardInterrupt:
-        print(
-            f"\nqrkt: interrupted; continue the run with the same command and --resume "
-            f"(work directory {args.workdir})",
-            file=sys.stderr,
-        )
-        return 130
+        return _interrupted(args.workdir)
     print()
     print(_table([THESIS_COLUMNS, thesis_row(result.summary)]))
     print(
@@ -399,9 +486,104 @@ def _initialize_distributed(args: argparse.Namespace) -> None:
     initialize_distributed(*flags)
 
 
-def _progress_bar() -> Any:
-    """A tqdm bar per epoch, counting samples (so its rate is samples/s), and a line of
-    metrics at the end of each epoch."""
+def _train_gan(args: argparse.Namespace) -> int:
+    from qrkt.gan import GanTrainConfig, train_gan
+
+    fields = {field.name for field in dataclasses.fields(GanTrainConfig)}
+    settings = {
+        name: value for name, value in vars(args).items() if name in fields and value is not None
+    }
+    if args.augment is not None:
+        settings["augment"] = tuple(
+            part.strip() for part in args.augment.split(",") if part.strip()
+        )
+    try:
+        result = train_gan(
+            GanTrainConfig(**settings),
+            args.workdir,
+            resume=args.resume,
+            progress=_progress_bar(_gan_line),
+        )
+    except KeyboardInterrupt:
+        return _interrupted(args.workdir)
+    summary = result.summary
+    print(
+        f"\n{summary['steps']} generator steps in {summary['train_seconds']:.0f} s; generator "
+        f"{summary['generator_parameters']:,} parameters, discriminator "
+        f"{summary['discriminator_parameters']:,}; checkpoints, metrics.jsonl, summary.json and "
+        f"samples/ in {args.workdir}; score it with qrkt evaluate-gan --workdir {args.workdir}"
+    )
+    return 0
+
+
+def _interrupted(workdir: Path) -> int:
+    """Tell how to continue an interrupted run; the exit status of an interrupt."""
+    print(
+        f"\nqrkt: interrupted; continue the run with the same command and --resume "
+        f"(work directory {workdir})",
+        file=sys.stderr,
+    )
+    return 130
+
+
+def _gan_line(record: dict[str, Any]) -> str:
+    return (
+        f"epoch {record['epoch']}: critic loss {record['critic_loss']:.4f} (Wasserstein "
+        f"{record['wasserstein']:.4f}, penalty {record['penalty']:.4f}), generator loss "
+        f"{record['generator_loss']:.4f}; {record['epoch_seconds']:.1f} s"
+    )
+
+
+def _evaluate_gan(args: argparse.Namespace) -> int:
+    from qrkt.gan import evaluate_gan
+
+    result = evaluate_gan(
+        args.workdir,
+        backend=args.backend,
+        backend_options=_backend_options(args),
+        samples=args.samples,
+        classifier=args.classifier,
+        data_dir=args.data_dir,
+        name=args.name,
+    )
+    rows = [("images", "FID", "KID", "IS")]
+    for key, label in (
+        ("real", "real: train vs held-out (floor)"),
+        ("generated", f"generator (EMA, step {result['step']})"),
+        ("untrained", "untrained generator (ceiling)"),
+    ):
+        score = result[key]
+        rows.append(
+            (
+                label,
+                f"{score['fid']:.4f}",
+                f"{score['kid']:.5f} ± {score['kid_std']:.5f}",
+                f"{score['is']:.3f} ± {score['is_std']:.3f}",
+            )
+        )
+    print(_table(rows))
+    print(
+        f"\n{result['samples']} images each, against {result['samples']} held-out images; "
+        f"{result['metrics']} (its held-out accuracy "
+        f"{result['classifier_held_out_accuracy']:.3f}). Wrote evaluation-{result['backend']}"
+        f".json and samples-{result['backend']}.png in {args.workdir}"
+    )
+    return 0
+
+
+def _train_line(record: dict[str, Any]) -> str:
+    return (
+        f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}, "
+        f"accuracy {record['train_accuracy']:.3f}; validation loss "
+        f"{record['validation_loss']:.4f}, accuracy "
+        f"{record['validation_accuracy']:.3f}, AUC {record['validation_auc']:.4f}; "
+        f"{record['samples_per_second']:.0f} samples/s"
+    )
+
+
+def _progress_bar(line: Any = _train_line) -> Any:
+    """A tqdm bar per epoch, counting samples (so its rate is samples/s), and ``line`` of the
+    epoch's record at its end."""
     import jax
     from tqdm import tqdm
 
@@ -426,13 +608,7 @@ def _progress_bar() -> Any:
         def epoch_finished(self, record: dict[str, Any]) -> None:
             self.bar.close()
             if not self.bar.disable:
-                tqdm.write(
-                    f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}, "
-                    f"accuracy {record['train_accuracy']:.3f}; validation loss "
-                    f"{record['validation_loss']:.4f}, accuracy "
-                    f"{record['validation_accuracy']:.3f}, AUC {record['validation_auc']:.4f}; "
-                    f"{record['samples_per_second']:.0f} samples/s"
-                )
+                tqdm.write(line(record))
 
     return ProgressBar()
 

@@ -7,6 +7,7 @@ expected, and how to fix it, so a user can act on it without reading qrkt's sour
 from __future__ import annotations
 
 import dataclasses
+import numbers
 
 
 class QrktError(Exception):
@@ -71,3 +72,11 @@ def check_fields(cls: type, data: dict, error: type[QrktError], what: str) -> No
     unknown = set(data) - fields
     if unknown:
         raise error(f"unknown {what} {known_names(unknown)}; known: {known_names(fields)}")
+
+
+def check_int(label: str, value: object, *, minimum: int, error: type[QrktError]) -> None:
+    """Raise ``error`` unless ``value`` is an integer (Python or NumPy, not a bool) of at least
+    ``minimum``; ``label`` names the setting in the message."""
+    integer = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not integer or value < minimum:  # type: ignore[operator]
+        raise error(f"{label} must be an integer >= {minimum}, got {value!r}")

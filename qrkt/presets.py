@@ -200,16 +200,24 @@ def build_model(
 
     Models built from one config with different backends share their parameters.
     """
-    if config.circuit is None:
-        return Transformer(config)
-    factory = CircuitLayerFactory(
-        ansatz=config.circuit.ansatz,
-        layers=config.circuit.layers,
-        tied=config.circuit.tied,
+    return Transformer(config, circuit_factory(config.circuit, backend, backend_options))
+
+
+def circuit_factory(
+    circuit: CircuitConfig | None,
+    backend: str | Backend = "jax",
+    backend_options: tuple[tuple[str, object], ...] = (),
+) -> CircuitLayerFactory | None:
+    """The factory of ``circuit``'s layers on ``backend``; ``None`` for a classical model."""
+    if circuit is None:
+        return None
+    return CircuitLayerFactory(
+        ansatz=circuit.ansatz,
+        layers=circuit.layers,
+        tied=circuit.tied,
         backend=backend,
         backend_options=backend_options,
     )
-    return Transformer(config, factory)
 
 
 def example_inputs(config: ModelConfig, batch: int = 1) -> jax.Array:

@@ -6,7 +6,7 @@ import dataclasses
 from collections import Counter
 from typing import Any, Literal
 
-from qrkt.errors import QrktError, UnknownNameError, check_fields, known_names
+from qrkt.errors import QrktError, UnknownNameError, check_fields, check_int, known_names
 from qrkt.models.runge_kutta import TABLEAUS
 
 
@@ -67,9 +67,9 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         for label in ("num_classes", "hidden", "heads", "mlp", "max_length"):
-            _check_int(label, getattr(self, label), minimum=1)
+            check_int(label, getattr(self, label), minimum=1, error=ModelConfigError)
         for label in ("encoders", "decoders"):
-            _check_int(label, getattr(self, label), minimum=0)
+            check_int(label, getattr(self, label), minimum=0, error=ModelConfigError)
         if self.hidden % self.heads:
             raise ModelConfigError(
                 f"hidden size {self.hidden} does not divide into {self.heads} heads; choose "
@@ -94,7 +94,7 @@ class ModelConfig:
             if self.image_shape is None or self.patch is None:
                 raise ModelConfigError("a vision model needs image_shape (H, W, C) and patch")
             height, width, _ = self.image_shape
-            _check_int("patch", self.patch, minimum=1)
+            check_int("patch", self.patch, minimum=1, error=ModelConfigError)
             if height % self.patch or width % self.patch:
                 raise ModelConfigError(
                     f"image of {height}x{width} does not split into {self.patch}x{self.patch} "
@@ -103,7 +103,7 @@ class ModelConfig:
         elif self.kind == "text":
             if self.vocabulary_size is None:
                 raise ModelConfigError("a text model needs vocabulary_size")
-            _check_int("vocabulary_size", self.vocabulary_size, minimum=2)
+            check_int("vocabulary_size", self.vocabulary_size, minimum=2, error=ModelConfigError)
         else:
             raise UnknownNameError(f"unknown model kind {self.kind!r}; known: text, vision")
 
@@ -151,8 +151,3 @@ class ModelConfig:
         if values.get("circuit") is not None:
             values["circuit"] = CircuitConfig(**values["circuit"])
         return cls(**values)
-
-
-def _check_int(label: str, value: object, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ModelConfigError(f"{label} must be an integer >= {minimum}, got {value!r}")

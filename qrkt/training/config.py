@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from qrkt.circuits.ir import is_integer
-from qrkt.errors import TrainingError, check_fields
+from qrkt.errors import TrainingError, check_fields, check_int
+from qrkt.training.resume import setting_differences
 
 # Settings that may change when a run resumes: they do not change what one step computes.
 RESUMABLE_CHANGES = ("epochs", "data_dir", "checkpoint_every")
@@ -53,12 +53,12 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for label in ("epochs", "batch_size", "decay_steps"):
-            check_int(label, getattr(self, label), minimum=1)
-        check_int("warmup_steps", self.warmup_steps, minimum=0)
-        check_int("seed", self.seed, minimum=0)
+            check_int(label, getattr(self, label), minimum=1, error=TrainingError)
+        check_int("warmup_steps", self.warmup_steps, minimum=0, error=TrainingError)
+        check_int("seed", self.seed, minimum=0, error=TrainingError)
         for label in ("limit", "checkpoint_every"):
             if getattr(self, label) is not None:
-                check_int(label, getattr(self, label), minimum=1)
+                check_int(label, getattr(self, label), minimum=1, error=TrainingError)
         if self.decay_steps <= self.warmup_steps:
             raise TrainingError(
                 f"decay_steps ({self.decay_steps}) counts the whole schedule, warm-up included, "
@@ -82,15 +82,4 @@ class TrainConfig:
     def differences(self, other: TrainConfig) -> list[str]:
         """``"name: ours vs theirs"`` for each setting, other than :data:`RESUMABLE_CHANGES`,
         in which ``other`` differs."""
-        return [
-            f"{field.name}: {getattr(self, field.name)!r} vs {getattr(other, field.name)!r}"
-            for field in dataclasses.fields(self)
-            if field.name not in RESUMABLE_CHANGES
-            and getattr(self, field.name) != getattr(other, field.name)
-        ]
-
-
-def check_int(label: str, value: object, *, minimum: int) -> None:
-    """Raise a :class:`TrainingError` unless ``value`` is an integer >= ``minimum``."""
-    if not is_integer(value) or value < minimum:
-        raise TrainingError(f"{label} must be an integer >= {minimum}, got {value!r}")
+        return setting_differences(self, other, RESUMABLE_CHANGES)

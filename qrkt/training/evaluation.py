@@ -20,11 +20,11 @@ import numpy as np
 from qrkt.backends.base import JaxBackend
 from qrkt.backends.registry import get_backend
 from qrkt.data import Split
-from qrkt.errors import TrainingError
+from qrkt.errors import TrainingError, check_int
 from qrkt.models import ModelConfig
 from qrkt.presets import build_model, example_inputs
 from qrkt.training.checkpoint import load_checkpoint
-from qrkt.training.config import TrainConfig, check_int
+from qrkt.training.config import TrainConfig
 from qrkt.training.files import write_atomically
 from qrkt.training.metrics import classification_metrics
 from qrkt.training.parallel import DataParallel
@@ -118,7 +118,7 @@ def load_target(
         raise TrainingError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
     for label, value in (("limit", limit), ("batch_size", batch_size)):
         if value is not None:
-            check_int(label, value, minimum=1)
+            check_int(label, value, minimum=1, error=TrainingError)
     trained = load_best(workdir)
     dataset = load_data(trained.model, trained.config.dataset, data_dir or trained.config.data_dir)
     data = dataset.validation if split == "validation" else dataset.test

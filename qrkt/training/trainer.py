@@ -22,7 +22,7 @@ import jax
 import numpy as np
 
 from qrkt.data import Dataset, Split, load_dataset
-from qrkt.errors import CheckpointError, TrainingError
+from qrkt.errors import TrainingError
 from qrkt.models import ModelConfig, count_parameters
 from qrkt.presets import get_preset
 from qrkt.training.checkpoint import load_checkpoint, save_checkpoint
@@ -40,6 +40,14 @@ from qrkt.training.report import (
     read_records,
     summarize,
     write_records,
+)
+from qrkt.training.resume import (
+    Position,
+    check_new_run,
+    check_same_settings,
+    checkpoint_due,
+    position_metadata,
+    resume_position,
 )
 from qrkt.training.steps import (
     TrainState,
@@ -127,11 +135,7 @@ def train_and_evaluate(
     """
     progress = progress or Progress()
     files = WorkDir(Path(workdir))
-    if files.holds_run() and not resume:
-        raise TrainingError(
-            f"work directory {files.path} already holds a run; pass --resume to continue it, "
-            "or choose another --workdir"
-        )
+    check_new_run(files, resume)
     preset = get_preset(config.preset)
     config = dataclasses.replace(config, dataset=config.dataset or preset.dataset)
     dataset = load_data(preset.model, config.dataset, config.data_dir)
@@ -151,7 +155,8 @@ def train_and_evaluate(
     if resume and files.last.exists():
         checkpoint = load_checkpoint(files.last)
         checkpoint.check_model(preset.name, preset.model)
-        _check_same_run(files, TrainConfig.from_dict(checkpoint.metadata["train_config"]), config)
+        stored = TrainConfig.from_dict(checkpoint.metadata["train_config"])
+        check_same_settings(files, stored.differences(config), RESUMABLE_CHANGES)
     compiled = training_steps(
         preset.model, config, batch_shapes(train, config.batch_size, parallel), parallel
     )
@@ -166,35 +171,21 @@ def train_and_evaluate(
         "processes": jax.process_count(),
         "compile_seconds": compiled.compile_seconds,
     }
-    history: list[Record] = []
-    epoch = position = 0
-    seconds = 0.0  # spent in the current epoch before this process resumed it
+    at = Position() if checkpoint is None else resume_position(checkpoint, epoch_steps, files.last)
+    epoch, position, seconds, history = at.epoch, at.position, at.seconds, at.history
     predictions = _EpochPredictions(dataset.num_classes)
     if checkpoint is None:
         state = compiled.init()
     else:
-        meta = checkpoint.metadata
-        epoch, position, seconds, history = (
-            meta["epoch"],
-            meta["position"],
-            meta["epoch_seconds"],
-            meta["history"],
-        )
-        if meta["step"] != epoch * epoch_steps + position:
-            raise CheckpointError(
-                f"checkpoint {files.last} is at step {meta['step']} (epoch {epoch + 1}, batch "
-                f"{position}), which does not match {epoch_steps} steps per epoch: the training "
-                "data changed since it was written; resume with the same data, or start a new run"
-            )
         state = parallel.replicate(
             TrainState(
-                np.asarray(meta["step"], np.int32),
+                np.asarray(at.step(epoch_steps), np.int32),
                 checkpoint.restore("params", compiled.shapes.params),
                 checkpoint.restore("opt_state", compiled.shapes.opt_state),
             )
         )
         predictions = _EpochPredictions(dataset.num_classes, checkpoint.state["predictions"])
-        logger.info("resuming %s at epoch %d, step %d", files.path, epoch + 1, meta["step"])
+        logger.info("resuming %s at epoch %d, step %d", files.path, epoch + 1, at.step(epoch_steps))
     parallel.barrier("qrkt: work directory checked")  # before process 0 writes to it
     if parallel.is_main_process:
         write_records(files.metrics, history)
@@ -205,13 +196,9 @@ def train_and_evaluate(
             "preset": preset.name,
             "model": preset.model.to_dict(),
             "train_config": config.to_dict(),
-            "epoch": epoch,
-            "position": at_position,
-            "step": epoch * epoch_steps + at_position,
-            "epoch_seconds": elapsed,
+            **position_metadata(Position(epoch, at_position, elapsed, history), epoch_steps),
             "best_epoch": best.get("epoch"),
             "best_validation_auc": best.get("validation_auc"),
-            "history": history,
             **facts,
         }
         arrays = {
@@ -238,11 +225,7 @@ def train_and_evaluate(
             predictions.add(*parallel.to_host((losses, probabilities)), labels)
             position += 1
             step = epoch * epoch_steps + position
-            if (
-                config.checkpoint_every
-                and step % config.checkpoint_every == 0
-                and position < epoch_steps
-            ):
+            if checkpoint_due(config.checkpoint_every, step, position, epoch_steps):
                 save(files.last, parallel.to_host(state), position, time.perf_counter() - started)
             progress.step_finished(step, config.batch_size)
         training_time = time.perf_counter() - started
@@ -318,14 +301,3 @@ def _metrics(
 ) -> dict[str, float]:
     metrics = {"loss": float(np.mean(losses)), **classification_metrics(labels, probabilities)}
     return {f"{split}_{name}": value for name, value in metrics.items()}
-
-
-def _check_same_run(files: WorkDir, stored: TrainConfig, requested: TrainConfig) -> None:
-    differences = stored.differences(requested)
-    if differences:
-        raise TrainingError(
-            f"work directory {files.path} holds a run with other settings: "
-            f"{'; '.join(differences)} (stored vs requested); resume with the settings it was "
-            f"started with (only {', '.join(RESUMABLE_CHANGES)} may change), or choose another "
-            "--workdir"
-        )

@@ -1,0 +1,479 @@
+"""Training a GAN preset: :func:`train_gan`, resumable from any step it checkpointed.
+
+One generator step is ``critic_steps`` critic updates, each on its own real batch, then one
+generator update and an exponential moving average (EMA) of the generator's weights; the
+whole step is one compiled function. Every random draw derives from the seed and the step, and
+the data order from the seed and the epoch, so a resumed run takes exactly the steps an
+uninterrupted one would have.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from qrkt.errors import TrainingError, check_fields, check_int
+from qrkt.gan.augment import augment, check_policies
+from qrkt.gan.config import GanConfig, qubits
+from qrkt.gan.images import load_gan_data, save_grid
+from qrkt.gan.losses import critic_loss, generator_loss
+from qrkt.gan.models import Discriminator, Generator
+from qrkt.gan.presets import build_gan, gan_parameter_counts, get_gan_preset
+from qrkt.training.checkpoint import load_checkpoint, save_checkpoint
+from qrkt.training.files import write_atomically
+from qrkt.training.order import epoch_order, steps_per_epoch, training_batch
+from qrkt.training.report import append_record, write_records
+from qrkt.training.resume import (
+    Position,
+    check_new_run,
+    check_same_settings,
+    checkpoint_due,
+    position_metadata,
+    resume_position,
+    setting_differences,
+)
+from qrkt.training.trainer import Progress
+from qrkt.training.workdir import WorkDir
+
+logger = logging.getLogger(__name__)
+
+# Settings that may change when a run resumes: they do not change what one step computes.
+RESUMABLE_CHANGES = ("data_dir", "checkpoint_every")
+_INIT, _STEPS, _GRID = 0, 1, 2  # streams of the seed's key
+
+
+@dataclass(frozen=True)
+class GanTrainConfig:
+    """A GAN training run; the defaults are REFERENCE §5's recipe.
+
+    Attributes:
+      preset: the GAN, by preset name (``qrkt describe NAME`` describes one).
+      dataset: the dataset by name; ``None`` takes the preset's.
+      data_dir: where the dataset's files are; ``None`` for the embedded ``digits``.
+      backend: the backend of the circuits during training.
+      epochs: passes of the critic over the training split.
+      batch_size: images per critic batch and per generator batch.
+      learning_rate: Adam's (betas 0 and 0.99) for both networks.
+      critic_steps: critic updates per generator update, each on its own real batch.
+      decay: decay both learning rates linearly to 0 over the run (off by default: over a
+        short run the decay starves the last steps of learning).
+      ema_decay: the generator EMA's decay, ``min(ema_decay, (1 + t) / (10 + t))`` at step t.
+      augment: DiffAugment policies, in order (``color``, ``translation``, ``cutout``).
+      seed: initial parameters, data order, latents and augmentations.
+      limit: train on the first ``limit`` images of the training split only.
+      checkpoint_every: also write the ``last`` checkpoint every this many generator steps.
+      grid_samples: images in each epoch's sample grid.
+    """
+
+    preset: str
+    dataset: str | None = None
+    data_dir: str | None = None
+    backend: str = "jax"
+    epochs: int = 50
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    critic_steps: int = 5
+    decay: bool = False
+    ema_decay: float = 0.999
+    augment: tuple[str, ...] = ("color", "translation", "cutout")
+    seed: int = 0
+    limit: int | None = None
+    checkpoint_every: int | None = None
+    grid_samples: int = 64
+
+    def __post_init__(self) -> None:
+        for label in ("epochs", "batch_size", "critic_steps", "grid_samples"):
+            check_int(_flag(label), getattr(self, label), minimum=1, error=TrainingError)
+        check_int(_flag("seed"), self.seed, minimum=0, error=TrainingError)
+        for label in ("limit", "checkpoint_every"):
+            if getattr(self, label) is not None:
+                check_int(_flag(label), getattr(self, label), minimum=1, error=TrainingError)
+        if not self.learning_rate > 0:
+            raise TrainingError(
+                f"{_flag('learning_rate')} must be > 0, got {self.learning_rate!r}; REFERENCE §5 "
+                "uses 1e-4"
+            )
+        if not 0 <= self.ema_decay < 1:
+            raise TrainingError(
+                f"{_flag('ema_decay')} must be in [0, 1), got {self.ema_decay!r}; 0.999 is usual"
+            )
+        check_policies(self.augment)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict; :meth:`from_dict` inverts it."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GanTrainConfig:
+        check_fields(cls, data, TrainingError, "GAN training settings")
+        return cls(**{**data, "augment": tuple(data.get("augment", ()))})
+
+
+def _flag(label: str) -> str:
+    """A setting's name and its ``qrkt train-gan`` option, for messages."""
+    return f"{label} (--{label.replace('_', '-')})"
+
+
+@flax.struct.dataclass
+class GanState:
+    """What a generator step changes."""
+
+    step: jax.Array  # generator steps taken
+    generator: Any
+    discriminator: Any
+    ema: Any  # the EMA of the generator's parameters, for sampling
+    generator_opt: Any
+    discriminator_opt: Any
+
+
+@dataclass(frozen=True)
+class GanTrainResult:
+    """A finished run: its summary (also in ``summary.json``), its epochs and final state."""
+
+    summary: dict[str, Any]
+    history: list[dict[str, Any]]
+    state: GanState
+
+
+def learning_rate(config: GanTrainConfig, updates: int) -> optax.Schedule:
+    """``learning_rate``, decayed linearly to 0 over ``updates`` updates if ``config.decay``."""
+    if config.decay:
+        return optax.linear_schedule(config.learning_rate, 0.0, updates)
+    return optax.constant_schedule(config.learning_rate)
+
+
+def adam(config: GanTrainConfig, updates: int) -> optax.GradientTransformation:
+    """Adam with betas (0, 0.99) on :func:`learning_rate`; its own update count drives the
+    schedule, so it advances with every update of its network."""
+    return optax.adam(learning_rate(config, updates), b1=0.0, b2=0.99)
+
+
+def ema_decay(config: GanTrainConfig, step: jax.Array) -> jax.Array:
+    """The EMA decay after generator step ``step`` (from 0): low early, so the average forgets
+    the untrained weights, then ``config.ema_decay``."""
+    return jnp.minimum(config.ema_decay, (1.0 + step) / (10.0 + step))
+
+
+@dataclass(frozen=True)
+class GanSteps:
+    """A GAN's compiled computations for one training setup.
+
+    Attributes:
+      init: ``() -> GanState``, fresh from the seed.
+      shapes: the shapes and dtypes of that state (a restore target).
+      train: ``(state, real (critic_steps, B, H, W, C)) -> (state, metrics)``: one generator
+        step; ``metrics`` are means over its critic updates, and the generator's loss.
+      generate: ``(params, latents) -> images``.
+      compile_seconds: time spent compiling them.
+    """
+
+    init: Callable[[], GanState]
+    shapes: GanState
+    train: Callable[[GanState, jax.Array], tuple[GanState, dict[str, jax.Array]]]
+    generate: Callable[[Any, jax.Array], jax.Array]
+    compile_seconds: float
+
+
+@functools.lru_cache(maxsize=4)
+def gan_steps(model: GanConfig, config: GanTrainConfig, total_steps: int) -> GanSteps:
+    """Compile the GAN's steps for a run of ``total_steps`` generator steps (cached: a run
+    resumed in the same process does not compile again)."""
+    generator, discriminator = build_gan(model, backend=config.backend)
+    generator_adam = adam(config, total_steps)
+    critic_adam = adam(config, total_steps * config.critic_steps)
+    root = jax.random.PRNGKey(config.seed)
+
+    def init() -> GanState:
+        generator_key, critic_key = init_keys(config.seed)
+        generator_params = generator.init(generator_key, jnp.zeros((1, model.latent)))
+        critic_params = discriminator.init(critic_key, jnp.zeros((1, *model.image_shape)))
+        return GanState(
+            step=jnp.zeros((), jnp.int32),
+            generator=generator_params,
+            discriminator=critic_params,
+            ema=generator_params,
+            generator_opt=generator_adam.init(generator_params),
+            discriminator_opt=critic_adam.init(critic_params),
+        )
+
+    step = make_train_step(
+        generator,
+        discriminator,
+        config,
+        generator_adam,
+        critic_adam,
+        jax.random.fold_in(root, _STEPS),
+    )
+    started = time.perf_counter()
+    jit_init = jax.jit(init)
+    shapes = jax.eval_shape(init)
+    real = jax.ShapeDtypeStruct(
+        (config.critic_steps, config.batch_size, *model.image_shape), jnp.float32
+    )
+    train = jax.jit(step).lower(shapes, real).compile()
+    generate = jax.jit(generator.apply)
+    return GanSteps(jit_init, shapes, train, generate, time.perf_counter() - started)
+
+
+def make_train_step(
+    generator: Generator,
+    discriminator: Discriminator,
+    config: GanTrainConfig,
+    generator_adam: optax.GradientTransformation,
+    critic_adam: optax.GradientTransformation,
+    key: jax.Array,
+) -> Callable[[GanState, jax.Array], tuple[GanState, dict[str, jax.Array]]]:
+    """One generator step (see :class:`GanSteps`), its randomness from ``key`` and the step."""
+    batch, latent = config.batch_size, generator.config.latent
+
+    def augmented(key: jax.Array, *images: jax.Array) -> list[jax.Array]:
+        """Each batch augmented with the same parameters per row (``key``): as the policies
+        are affine, the penalty's interpolates of augmented images are augmented interpolates.
+        """
+        return [augment(key, batch, config.augment) for batch in images]
+
+    def step(state: GanState, real: jax.Array) -> tuple[GanState, dict[str, jax.Array]]:
+        keys = jax.random.split(jax.random.fold_in(key, state.step), config.critic_steps + 1)
+
+        def critic_update(carry: tuple, inputs: tuple) -> tuple:
+            params, opt_state = carry
+            images, step_key = inputs
+            latent_key, augment_key, penalty_key = jax.random.split(step_key, 3)
+            fake = generator.apply(state.generator, jax.random.normal(latent_key, (batch, latent)))
+
+            real_seen, fake_seen = augmented(augment_key, images, fake)
+
+            def loss(params: Any) -> tuple[jax.Array, dict[str, jax.Array]]:
+                return critic_loss(
+                    partial(discriminator.apply, params), real_seen, fake_seen, penalty_key
+                )
+
+            (value, parts), grads = jax.value_and_grad(loss, has_aux=True)(params)
+            updates, opt_state = critic_adam.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), {
+                "critic_loss": value,
+                **parts,
+            }
+
+        (critic_params, critic_opt), critic_metrics = jax.lax.scan(
+            critic_update, (state.discriminator, state.discriminator_opt), (real, keys[:-1])
+        )
+        latent_key, augment_key = jax.random.split(keys[-1])
+
+        def loss(params: Any) -> jax.Array:
+            fake = generator.apply(params, jax.random.normal(latent_key, (batch, latent)))
+            (fake_seen,) = augmented(augment_key, fake)
+            return generator_loss(partial(discriminator.apply, critic_params), fake_seen)
+
+        value, grads = jax.value_and_grad(loss)(state.generator)
+        updates, generator_opt = generator_adam.update(grads, state.generator_opt, state.generator)
+        generator_params = optax.apply_updates(state.generator, updates)
+        decay = ema_decay(config, state.step)
+        ema = jax.tree_util.tree_map(
+            lambda average, new: decay * average + (1 - decay) * new, state.ema, generator_params
+        )
+        metrics = {name: values.mean() for name, values in critic_metrics.items()}
+        return (
+            GanState(
+                state.step + 1, generator_params, critic_params, ema, generator_opt, critic_opt
+            ),
+            {**metrics, "generator_loss": value},
+        )
+
+    return step
+
+
+def init_keys(seed: int) -> tuple[jax.Array, jax.Array]:
+    """The keys of the generator's and the discriminator's initial parameters."""
+    generator_key, critic_key = jax.random.split(
+        jax.random.fold_in(jax.random.PRNGKey(seed), _INIT)
+    )
+    return generator_key, critic_key
+
+
+def sample_grid_path(workdir: Path, epoch: int) -> Path:
+    """The EMA generator's sample grid at the end of epoch ``epoch``."""
+    return workdir / "samples" / f"epoch-{epoch:03d}.png"
+
+
+def train_gan(
+    config: GanTrainConfig,
+    workdir: str | Path,
+    *,
+    resume: bool = False,
+    progress: Progress | None = None,
+) -> GanTrainResult:
+    """Train ``config.preset`` on one device.
+
+    Writes to ``workdir``: ``checkpoints/last.ckpt`` (each epoch, and every
+    ``config.checkpoint_every`` generator steps), ``metrics.jsonl`` (one line per epoch),
+    ``samples/epoch-NNN.png`` (the EMA generator on fixed latents, each epoch) and
+    ``summary.json``.
+
+    Args:
+      config: the run; ``config.dataset`` ``None`` takes the preset's.
+      workdir: the run's directory; it must not hold another run unless ``resume``.
+      resume: continue the run in ``workdir`` from its ``last`` checkpoint (or start it, if it
+        has none yet); only ``data_dir`` and ``checkpoint_every`` may differ.
+      progress: receives progress events (samples are real images the critic sees).
+    """
+    progress = progress or Progress()
+    files = WorkDir(Path(workdir))
+    check_new_run(files, resume)
+    preset = get_gan_preset(config.preset)
+    config = dataclasses.replace(config, dataset=config.dataset or preset.dataset)
+    data = load_gan_data(config.dataset, config.data_dir, preset.model.image_shape)
+    train = data.train[: config.limit]
+    rows = config.critic_steps * config.batch_size
+    epoch_steps = steps_per_epoch(len(train), rows)
+    if epoch_steps == 0:
+        raise TrainingError(
+            f"a generator step takes {config.critic_steps} critic batches of "
+            f"{config.batch_size} = {rows} images, more than the {len(train)} training images; "
+            "lower --batch-size or --critic-steps, or raise --limit"
+        )
+    checkpoint = None
+    if resume and files.last.exists():
+        checkpoint = load_checkpoint(files.last)
+        checkpoint.check_model(preset.name, preset.model)  # type: ignore[arg-type]
+        stored = GanTrainConfig.from_dict(checkpoint.metadata["train_config"])
+        differences = setting_differences(stored, config, RESUMABLE_CHANGES)
+        check_same_settings(files, differences, RESUMABLE_CHANGES)
+    compiled = gan_steps(preset.model, config, config.epochs * epoch_steps)
+    logger.info("compiled the GAN's steps in %.1f s", compiled.compile_seconds)
+    facts = gan_facts(preset.model) | {
+        "preset": preset.name,
+        "dataset": config.dataset,
+        "backend": config.backend,
+        "compile_seconds": compiled.compile_seconds,
+    }
+    at = Position() if checkpoint is None else resume_position(checkpoint, epoch_steps, files.last)
+    epoch, position, seconds, history = at.epoch, at.position, at.seconds, at.history
+    if checkpoint is None:
+        state = compiled.init()
+        sums = _EpochMetrics()
+    else:
+        state = GanState(
+            jnp.asarray(at.step(epoch_steps), jnp.int32),
+            *(checkpoint.restore(name, getattr(compiled.shapes, name)) for name in _TREES),
+        )
+        sums = _EpochMetrics(checkpoint.state["epoch_metrics"])
+        logger.info("resuming %s at epoch %d, step %d", files.path, epoch + 1, at.step(epoch_steps))
+    write_records(files.metrics, history)
+    latents = jax.random.normal(
+        jax.random.fold_in(jax.random.PRNGKey(config.seed), _GRID),
+        (config.grid_samples, preset.model.latent),
+    )
+
+    def save(at_position: int, elapsed: float) -> None:
+        metadata = {
+            "preset": preset.name,
+            "model": preset.model.to_dict(),
+            "train_config": config.to_dict(),
+            **position_metadata(Position(epoch, at_position, elapsed, history), epoch_steps),
+            **facts,
+        }
+        trees = {name: getattr(state, name) for name in _TREES}
+        save_checkpoint(files.last, {**trees, "epoch_metrics": sums.arrays()}, metadata)
+
+    while epoch < config.epochs:
+        order = epoch_order(config.seed, epoch, len(train))
+        progress.epoch_started(epoch + 1, epoch_steps * rows, position * rows)
+        started = time.perf_counter() - seconds
+        while position < epoch_steps:
+            real = train[training_batch(order, position, rows)]
+            state, metrics = compiled.train(
+                state, real.reshape(config.critic_steps, -1, *real.shape[1:])
+            )
+            sums.add(jax.device_get(metrics))
+            position += 1
+            step = epoch * epoch_steps + position
+            if checkpoint_due(config.checkpoint_every, step, position, epoch_steps):
+                save(position, time.perf_counter() - started)
+            progress.step_finished(step, rows)
+        record = {
+            "epoch": epoch + 1,
+            "step": (epoch + 1) * epoch_steps,
+            **sums.means(),
+            "generator_learning_rate": float(
+                learning_rate(config, config.epochs * epoch_steps)((epoch + 1) * epoch_steps)
+            ),
+            "ema_decay": float(ema_decay(config, jnp.asarray((epoch + 1) * epoch_steps - 1))),
+            "epoch_seconds": time.perf_counter() - started,
+        }
+        history = [*history, record]
+        epoch, position, seconds = epoch + 1, 0, 0.0
+        sums = _EpochMetrics()
+        save(0, 0.0)
+        append_record(files.metrics, record)
+        save_grid(
+            sample_grid_path(files.path, epoch), np.asarray(compiled.generate(state.ema, latents))
+        )
+        logger.info(
+            "epoch %d: critic loss %.4f, Wasserstein estimate %.4f, generator loss %.4f",
+            record["epoch"],
+            record["critic_loss"],
+            record["wasserstein"],
+            record["generator_loss"],
+        )
+        progress.epoch_finished(record)
+
+    summary = {
+        **facts,
+        "train_config": config.to_dict(),
+        "model": preset.model.to_dict(),
+        "epochs": len(history),
+        "steps": history[-1]["step"],
+        "train_seconds": sum(record["epoch_seconds"] for record in history),
+        "last": history[-1],
+    }
+    write_atomically(files.summary, (json.dumps(summary, indent=2) + "\n").encode())
+    return GanTrainResult(summary, history, jax.device_get(state))
+
+
+_TREES = ("generator", "discriminator", "ema", "generator_opt", "discriminator_opt")
+
+
+def gan_facts(model: GanConfig) -> dict[str, Any]:
+    """Parameters and circuits of a GAN, for summaries and reports."""
+    counts = gan_parameter_counts(model)
+    return {
+        "generator_parameters": counts["generator"],
+        "discriminator_parameters": counts["discriminator"],
+        "generator_qubits": qubits(model.generator_circuits),
+        "discriminator_qubits": qubits(model.discriminator_circuits),
+        "max_circuit_qubits": model.max_qubits,
+    }
+
+
+class _EpochMetrics:
+    """The current epoch's per-step metrics so far."""
+
+    def __init__(self, saved: dict[str, np.ndarray] | None = None) -> None:
+        self._values: dict[str, list[float]] = {
+            name: list(np.asarray(values, np.float64)) for name, values in (saved or {}).items()
+        }
+
+    def add(self, metrics: dict[str, Any]) -> None:
+        for name, value in metrics.items():
+            self._values.setdefault(name, []).append(float(value))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: np.asarray(values, np.float64) for name, values in self._values.items()}
+
+    def means(self) -> dict[str, float]:
+        return {name: float(np.mean(values)) for name, values in self._values.items()}

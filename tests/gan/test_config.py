@@ -1,0 +1,77 @@
+import dataclasses
+from collections import Counter
+
+import pytest
+
+from qrkt.gan import GAN_PRESETS, GanConfig, describe_gan_preset, get_gan_preset
+from qrkt.gan.config import qubits
+from qrkt.gan.presets import gan_parameter_counts
+from qrkt.models import ModelConfigError
+
+QUANTUM = get_gan_preset("digits-qgan").model
+
+
+def test_digits_qgan_counts_its_circuits_by_width() -> None:
+    # Stage 1: one encoder (4 attention + 1 MLP circuits); stage 2: RK4_ENH, 4 stages x 5.
+    assert QUANTUM.generator_circuits == Counter({8: 25})
+    assert QUANTUM.discriminator_circuits == Counter({8: 10})  # two encoders
+    assert qubits(QUANTUM.generator_circuits) == 200
+    assert QUANTUM.max_qubits == 8
+    classical = get_gan_preset("digits-transgan").model
+    assert classical.generator_circuits == Counter() and classical.max_qubits == 0
+
+
+def test_every_preset_keeps_circuits_small_and_its_classical_twin_has_its_structure() -> None:
+    for name, preset in GAN_PRESETS.items():
+        assert preset.model.max_qubits <= 16
+        if name.endswith("-qgan"):
+            twin = GAN_PRESETS[name.replace("-qgan", "-transgan")].model
+            assert dataclasses.replace(preset.model, circuit=None) == twin
+
+
+def test_quantum_gan_has_fewer_parameters_than_its_baseline() -> None:
+    quantum = gan_parameter_counts(QUANTUM)
+    classical = gan_parameter_counts(get_gan_preset("digits-transgan").model)
+    assert quantum["generator"] < classical["generator"]
+    assert quantum["discriminator"] < classical["discriminator"]
+
+
+def test_describe_names_the_circuits_by_width() -> None:
+    text = describe_gan_preset("digits-qgan")
+    assert "generator circuits     25 x 8 qubits (200 qubits in all)" in text
+    assert "discriminator circuits 10 x 8 qubits (80 qubits in all)" in text
+    assert "at most 8 qubits each" in text
+    assert "(classical)" in describe_gan_preset("digits-transgan")
+
+
+def test_config_round_trips_through_a_dict() -> None:
+    assert GanConfig.from_dict(QUANTUM.to_dict()) == QUANTUM
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"depths": (1, 1)}, "1 value\\(s\\) for 2 widths, got 2"),
+        ({"grid": 3}, "makes 6x6 images .* but image_shape is \\(8, 8, 1\\)"),
+        ({"widths": (8, 6)}, "generator width 6 does not divide into 4 heads"),
+        ({"patch": 3}, "does not split into 3x3 patches"),
+        ({"critic_heads": 3}, "critic_hidden 8 does not divide into 3 heads"),
+        ({"latent": 0}, "latent must be an integer >= 1, got 0"),
+    ],
+)
+def test_inconsistent_configs_say_what_to_change(change: dict, message: str) -> None:
+    fields = {**QUANTUM.to_dict(), "heads": 4 if "widths" in change else 2, **change}
+    with pytest.raises(ModelConfigError, match=message):
+        GanConfig.from_dict(fields)
+
+
+def test_unknown_preset_lists_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="unknown GAN preset 'x'; known GAN presets: cifar10-qgan"):
+        get_gan_preset("x")
+
+
+def test_qrkt_describe_knows_the_gan_presets(capsys: pytest.CaptureFixture[str]) -> None:
+    from qrkt.cli import main
+
+    assert main(["describe", "digits-qgan"]) == 0
+    assert "generator circuits     25 x 8 qubits" in capsys.readouterr().out

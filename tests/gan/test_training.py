@@ -1,0 +1,158 @@
+import json
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from qrkt.cli import main
+from qrkt.errors import CheckpointError, TrainingError
+from qrkt.gan import GanTrainConfig, evaluate_gan, get_gan_preset, train_gan
+from qrkt.training import load_checkpoint, save_checkpoint
+from qrkt.training.report import read_records
+from tests.gan.helpers import CLASSICAL_RUNS, QUANTUM_RUN, SETTINGS
+from tests.training.subprocesses import finish, start_script
+
+TIMINGS = {"epoch_seconds", "compile_seconds", "train_seconds"}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Both scripts, run side by side: the classical runs and the quantum one."""
+    classical, quantum = tmp_path_factory.mktemp("classical"), tmp_path_factory.mktemp("quantum")
+    processes = (
+        start_script(CLASSICAL_RUNS.format(settings=SETTINGS), classical),
+        start_script(QUANTUM_RUN, quantum),
+    )
+    try:
+        finish(processes[0])
+        # In this process: the feature classifier's convolutions are slow at XLA's -O0.
+        evaluate = ["evaluate-gan", "--workdir", str(classical / "straight"), "--samples", "40"]
+        assert main([*evaluate, "--classifier", str(classical / "classifier.ckpt")]) == 0
+        return {"classical": classical, "quantum": quantum, "quantum_out": finish(processes[1])}
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+
+
+def _without_timings(record: dict) -> dict:
+    return {key: value for key, value in record.items() if key not in TIMINGS}
+
+
+def _leaves(workdir: Path) -> list[np.ndarray]:
+    return jax.tree_util.tree_leaves(load_checkpoint(workdir / "checkpoints" / "last.ckpt").state)
+
+
+def test_a_killed_run_resumes_to_the_same_weights_and_metrics(runs: dict) -> None:
+    straight = runs["classical"] / "straight"
+    expected = [_without_timings(r) for r in read_records(straight / "metrics.jsonl")]
+    assert [r["step"] for r in expected] == [4, 8]
+    for crash in (2, 7):
+        resumed = runs["classical"] / f"crash-{crash}"
+        got = [_without_timings(r) for r in read_records(resumed / "metrics.jsonl")]
+        assert got == expected
+        for got, want in zip(_leaves(resumed), _leaves(straight), strict=True):
+            np.testing.assert_array_equal(got, want)  # bit for bit
+
+
+def test_the_step_counters_advance_the_critic_ratio_and_the_decay(runs: dict) -> None:
+    checkpoint = load_checkpoint(runs["classical"] / "straight" / "checkpoints" / "last.ckpt")
+    assert checkpoint.metadata["step"] == 8
+    for name, updates in (("generator_opt", 8), ("discriminator_opt", 16)):
+        counts = {int(leaf) for leaf in jax.tree_util.tree_leaves(checkpoint.state[name])
+                  if np.ndim(leaf) == 0}  # fmt: skip
+        assert counts == {updates}, name
+    records = read_records(runs["classical"] / "straight" / "metrics.jsonl")
+    assert [r["generator_learning_rate"] for r in records] == pytest.approx([5e-5, 0.0])
+    # The EMA starts by following the weights and slows down: (1 + t) / (10 + t).
+    assert [r["ema_decay"] for r in records] == pytest.approx([4 / 13, 8 / 17])
+    ema, generator = checkpoint.state["ema"], checkpoint.state["generator"]
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(*map(jax.tree_util.tree_leaves, (ema, generator)), strict=True)
+    )
+
+
+def test_a_run_writes_its_files_and_an_evaluation(runs: dict) -> None:
+    straight = runs["classical"] / "straight"
+    assert (straight / "samples" / "epoch-001.png").exists()
+    assert (straight / "samples" / "epoch-002.png").exists()
+    summary = json.loads((straight / "summary.json").read_text())
+    assert summary["steps"] == 8 and summary["generator_parameters"] == 5321
+    evaluation = json.loads((straight / "evaluation-jax.json").read_text())
+    assert evaluation["samples"] == 40 and "classifier-based" in evaluation["metrics"]
+    assert (straight / "samples-jax.png").exists()
+    assert evaluation["classifier_held_out_accuracy"] > 0.9
+    # 8 steps train nothing: the generator is as far from the data as the untrained one, and
+    # both are far from the real-vs-real floor.
+    for key in ("generated", "untrained"):
+        assert evaluation[key]["fid"] > 3 * evaluation["real"]["fid"]
+        assert evaluation[key]["kid"] > evaluation["real"]["kid"]
+    assert evaluation["real"]["is"] > evaluation["untrained"]["is"]
+
+
+def test_the_quantum_gan_trains_and_samples_through_a_host_backend(runs: dict) -> None:
+    difference, largest = map(float, runs["quantum_out"].split())
+    assert difference < 1e-4 and largest > 0.01
+    assert (runs["quantum"] / "samples" / "epoch-001.png").exists()
+    summary = json.loads((runs["quantum"] / "summary.json").read_text())
+    assert summary["max_circuit_qubits"] == 8 and summary["generator_qubits"] == 200
+
+
+def _fake_run(workdir: Path, preset: str = "digits-transgan", **settings: object) -> None:
+    config = GanTrainConfig(preset=preset, dataset="digits", **settings)
+    metadata = {
+        "preset": preset,
+        "model": get_gan_preset(preset).model.to_dict(),
+        "train_config": config.to_dict(),
+    }
+    save_checkpoint(workdir / "checkpoints" / "last.ckpt", {}, metadata)
+
+
+def test_an_existing_run_is_not_overwritten(tmp_path: Path) -> None:
+    _fake_run(tmp_path)
+    with pytest.raises(TrainingError, match="already holds a run; pass --resume"):
+        train_gan(GanTrainConfig(preset="digits-transgan"), tmp_path)
+
+
+def test_resuming_into_another_preset_or_settings_is_refused(tmp_path: Path) -> None:
+    _fake_run(tmp_path, preset="digits-qgan")
+    with pytest.raises(CheckpointError, match="holds preset 'digits-qgan' and cannot load into"):
+        train_gan(GanTrainConfig(preset="digits-transgan"), tmp_path, resume=True)
+    _fake_run(tmp_path, critic_steps=3)
+    with pytest.raises(TrainingError, match="critic_steps: 3 vs 5 \\(stored vs requested\\)"):
+        train_gan(GanTrainConfig(preset="digits-transgan"), tmp_path, resume=True)
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(
+        TrainingError, match=r"ema_decay \(--ema-decay\) must be in \[0, 1\), got 1.0"
+    ):
+        GanTrainConfig(preset="digits-qgan", ema_decay=1.0)
+    with pytest.raises(
+        TrainingError, match=r"critic_steps \(--critic-steps\) must be an integer >= 1, got 0"
+    ):
+        GanTrainConfig(preset="digits-qgan", critic_steps=0)
+    with pytest.raises(KeyError, match="unknown augmentation 'flip'"):
+        GanTrainConfig(preset="digits-qgan", augment=("flip",))
+
+
+def test_a_split_smaller_than_a_generator_step_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match="2 critic batches of 8 = 16 images, more than the 10"):
+        train_gan(
+            GanTrainConfig(preset="digits-transgan", batch_size=8, critic_steps=2, limit=10),
+            tmp_path,
+        )
+
+
+def test_evaluating_a_directory_without_a_gan_run_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match=r"no GAN run in .*; train one first with qrkt"):
+        evaluate_gan(tmp_path)
+    message = r"samples \(--samples\) must be an integer >= 2, got 1"
+    with pytest.raises(TrainingError, match=message):
+        evaluate_gan(tmp_path, samples=1)
+    save_checkpoint(tmp_path / "checkpoints" / "last.ckpt", {}, {"preset": "digits-qrk1"})
+    with pytest.raises(CheckpointError, match="holds a run of 'digits-qrk1', not of a GAN preset"):
+        evaluate_gan(tmp_path)
