@@ -74,9 +74,13 @@ def check_fields(cls: type, data: dict, error: type[QrktError], what: str) -> No
         raise error(f"unknown {what} {known_names(unknown)}; known: {known_names(fields)}")
 
 
+def is_integer(value: object) -> bool:
+    """An integer (Python or NumPy) that is not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def check_int(label: str, value: object, *, minimum: int, error: type[QrktError]) -> None:
-    """Raise ``error`` unless ``value`` is an integer (Python or NumPy, not a bool) of at least
+    """Raise ``error`` unless ``value`` is an integer (:func:`is_integer`) of at least
     ``minimum``; ``label`` names the setting in the message."""
-    integer = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if not integer or value < minimum:  # type: ignore[operator]
+    if not is_integer(value) or value < minimum:  # type: ignore[operator]
         raise error(f"{label} must be an integer >= {minimum}, got {value!r}")

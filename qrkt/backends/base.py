@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from qrkt.circuits.ir import Circuit, is_integer
+from qrkt.circuits.ir import Circuit
 from qrkt.dependencies import require
-from qrkt.errors import BackendInputError, UnsupportedError
+from qrkt.errors import BackendInputError, UnsupportedError, is_integer
 
 if TYPE_CHECKING:
     import jax

@@ -82,12 +82,13 @@ from qrkt.backends.qiskit_compile import (
     sampler_pub,
     transpile_for,
 )
-from qrkt.circuits.ir import Circuit, is_integer
+from qrkt.circuits.ir import Circuit
 from qrkt.dependencies import require
 from qrkt.errors import (
     BackendInputError,
     JobError,
     UnsupportedError,
+    is_integer,
     known_names,
 )
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from qrkt.errors import CircuitError, UnknownNameError, known_names
+from qrkt.errors import CircuitError, UnknownNameError, is_integer, known_names
 
 
 class ParamKind(enum.Enum):
@@ -301,8 +301,3 @@ def circuit(
         count(ParamKind.WEIGHT) if n_weights is None else n_weights,
         tuple(observables),
     )
-
-
-def is_integer(value: object) -> bool:
-    """An integer (Python or NumPy) that is not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

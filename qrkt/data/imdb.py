@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qrkt.circuits.ir import is_integer
 from qrkt.data.dataset import DataError, Dataset, Split, require_directory, split_indices
+from qrkt.errors import is_integer
 
 VALIDATION_PERCENT = 10
 FOLDER = "aclImdb"
