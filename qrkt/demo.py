@@ -15,7 +15,7 @@ import numpy as np
 from qrkt.backends.bridge import expectation_function
 from qrkt.backends.registry import get_backend
 from qrkt.circuits.ir import Circuit
-from qrkt.errors import QrktError
+from qrkt.errors import MAX_SEED, BackendInputError, QrktError, check_int
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ class BackendRun:
 
 def demo_arguments(circuit: Circuit, batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Reproducible inputs and weights, angles uniform in [-pi, pi]."""
+    check_int("batch (--batch)", batch, minimum=1, error=BackendInputError)
+    check_int("seed (--seed)", seed, minimum=0, maximum=MAX_SEED, error=BackendInputError)
     rng = np.random.default_rng(seed)
     return rng.uniform(-np.pi, np.pi, (batch, circuit.n_inputs)), rng.uniform(
         -np.pi, np.pi, circuit.n_weights

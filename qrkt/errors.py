@@ -7,6 +7,7 @@ expected, and how to fix it, so a user can act on it without reading qrkt's sour
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 
 
@@ -79,8 +80,27 @@ def is_integer(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def check_int(label: str, value: object, *, minimum: int, error: type[QrktError]) -> None:
+MAX_SEED = 2**32 - 1
+"""The largest seed: JAX's ``PRNGKey`` keeps only 32 bits of a seed while 64-bit JAX is off."""
+
+
+def check_int(
+    label: str,
+    value: object,
+    *,
+    minimum: int,
+    maximum: int | None = None,
+    error: type[QrktError],
+) -> None:
     """Raise ``error`` unless ``value`` is an integer (:func:`is_integer`) of at least
-    ``minimum``; ``label`` names the setting in the message."""
+    ``minimum`` and at most ``maximum`` (if given); ``label`` names the setting in the message."""
     if not is_integer(value) or value < minimum:  # type: ignore[operator]
         raise error(f"{label} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:  # type: ignore[operator]
+        raise error(f"{label} must be an integer from {minimum} to {maximum}, got {value!r}")
+
+
+def check_finite(label: str, value: object, *, error: type[QrktError]) -> None:
+    """Raise ``error`` unless ``value`` is a finite real number (not a bool, inf or nan)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
+        raise error(f"{label} must be a finite number, got {value!r}")

@@ -36,7 +36,24 @@ def expectation_function(
         )
     if isinstance(backend, JaxBackend):
         return backend.expectation_fn(circuit)
-    return _host_function(backend, circuit, layer)
+    return _real_arguments(_host_function(backend, circuit, layer))
+
+
+def _real_arguments(function: ExpectationFn) -> ExpectationFn:
+    """``function`` called with inputs and weights as floats JAX can hold: float32, or float64
+    under 64-bit JAX, so a ``pure_callback`` result never asks for a dtype JAX lacks."""
+    import jax.numpy as jnp
+
+    def real_function(inputs, weights):
+        dtype = jnp.result_type(inputs, weights, jnp.float32)
+        if not jnp.issubdtype(dtype, jnp.floating):
+            raise BackendInputError(
+                f"inputs and weights must be real numbers, got dtypes {jnp.result_type(inputs)} "
+                f"and {jnp.result_type(weights)}; pass float arrays (angles in radians)"
+            )
+        return function(jnp.asarray(inputs, dtype), jnp.asarray(weights, dtype))
+
+    return real_function
 
 
 @cache

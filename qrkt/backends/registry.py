@@ -93,7 +93,22 @@ def get_backend(name: str, **options: object) -> Backend:
     Sharing keeps compiled functions and counters across calls; call
     ``get_backend(name).counts.reset()`` to start counting afresh.
     """
+    check_option_values(name, options)
     return _shared_backend(name, tuple(sorted(options.items())))
+
+
+def check_option_values(name: str, options: dict[str, object]) -> None:
+    """Raise a :class:`BackendInputError` for an option of backend ``name`` whose value is a
+    container (a list, a dict): every option takes one value."""
+    for key, value in options.items():
+        try:
+            hash(value)
+        except TypeError:
+            raise BackendInputError(
+                f"backend {name!r} got {key}={value!r}, a {type(value).__name__}; an option "
+                "takes one value (a number, a string, None or an object such as a noise "
+                f"model): give {key} a single value"
+            ) from None
 
 
 @cache

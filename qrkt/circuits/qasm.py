@@ -30,6 +30,7 @@ HEADER = "// qrkt:"
 _HEADER_LINE = re.compile(r"^[ \t]*//[ \t]*qrkt:(.*)$", re.MULTILINE)
 _HEADER_KEYS = ("n_inputs", "n_weights", "observables")
 _HEADER_FORM = "// qrkt: n_inputs=<int> n_weights=<int> [observables=Z0,Z0*Z1]"
+_EXPECTED = "OpenQASM 3 as written by qrkt.circuits.qasm.to_qasm3 or qiskit.qasm3.dumps"
 
 
 def to_qasm3(circuit: Circuit) -> str:
@@ -58,12 +59,13 @@ def from_qasm3(text: str) -> Circuit:
     from qiskit import qasm3
 
     header = _read_header(text)
+    if not _HEADER_LINE.sub("", text).strip():
+        raise CircuitError(f"the OpenQASM 3 text is empty; expected {_EXPECTED}")
     try:
         qc = qasm3.loads(text)
     except Exception as err:  # the parser raises several unrelated exception types
         raise CircuitError(
-            f"could not parse the OpenQASM 3 text ({type(err).__name__}: {err}); expected "
-            "OpenQASM 3 as written by qrkt.circuits.qasm.to_qasm3 or qiskit.qasm3.dumps"
+            f"could not parse the OpenQASM 3 text ({_parse_failure(err)}); expected {_EXPECTED}"
         ) from err
     circuit = from_qiskit(qc, n_inputs=header.get("n_inputs"), n_weights=header.get("n_weights"))
     observables = header.get("observables")
@@ -71,6 +73,26 @@ def from_qasm3(text: str) -> Circuit:
         return circuit
     return Circuit(
         circuit.n_qubits, circuit.gates, circuit.n_inputs, circuit.n_weights, observables
+    )
+
+
+def _parse_failure(err: Exception) -> str:
+    """Why Qiskit's importer refused the text, where its exceptions do not say."""
+    if isinstance(err, IndexError):
+        return (
+            "an index is out of range: every q[i] needs i below the n of its qubit[n] declaration"
+        )
+    if str(err):
+        return f"{type(err).__name__}: {err}"
+    # openqasm3 raises an empty QASM3ParsingError from ANTLR's error, which holds the token
+    cause = err.__cause__
+    token = getattr(cause.args[0] if cause and cause.args else None, "offendingToken", None)
+    if token is None:
+        return f"{type(err).__name__}, with no reason given"
+    what = "end of text" if token.text == "<EOF>" else repr(token.text)
+    return (
+        f"{type(err).__name__}: syntax error at line {token.line}, column {token.column + 1}: "
+        f"unexpected {what}, often a missing ';' before it"
     )
 
 

@@ -80,6 +80,11 @@ def from_json(text: str | bytes) -> Circuit:
             f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}; expected a "
             f"qrkt circuit document ({_HOW_TO_WRITE})"
         ) from err
+    except RecursionError:
+        raise CircuitError(
+            "invalid JSON: arrays or objects nested too deeply to read; a qrkt circuit "
+            f"document nests at most four levels ({_HOW_TO_WRITE})"
+        ) from None
     return from_dict(document)
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import jax
 import numpy as np
 
-from qrkt.errors import TrainingError, check_int
+from qrkt.errors import MAX_SEED, TrainingError, check_int
 from qrkt.gan.classifier import FeatureClassifier, feature_classifier
 from qrkt.gan.images import load_gan_data, save_grid
 from qrkt.gan.metrics import fid, inception_score, kid
@@ -76,6 +76,7 @@ def evaluate_gan(
     """
     if samples is not None:
         check_int("samples (--samples)", samples, minimum=2, error=TrainingError)
+    check_int("seed", seed, minimum=0, maximum=MAX_SEED, error=TrainingError)
     workdir = Path(workdir)
     trained = load_generator(workdir)
     model, config = trained.model, trained.train_config

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from qrkt.errors import TrainingError, check_fields, check_int
+from qrkt.errors import MAX_SEED, TrainingError, check_fields, check_finite, check_int
 from qrkt.gan.augment import augment, check_policies
 from qrkt.gan.config import GanConfig, qubits
 from qrkt.gan.images import load_gan_data, save_grid
@@ -34,6 +34,7 @@ from qrkt.gan.losses import critic_loss, generator_loss
 from qrkt.gan.models import Discriminator, Generator
 from qrkt.gan.presets import build_gan, gan_parameter_counts, get_gan_preset
 from qrkt.training.checkpoint import load_checkpoint, save_checkpoint
+from qrkt.training.config import MAX_EPOCHS
 from qrkt.training.files import write_atomically
 from qrkt.training.order import epoch_order, steps_per_epoch, training_batch
 from qrkt.training.report import append_record, write_records
@@ -96,12 +97,15 @@ class GanTrainConfig:
     grid_samples: int = 64
 
     def __post_init__(self) -> None:
-        for label in ("epochs", "batch_size", "critic_steps", "grid_samples"):
+        check_int(_flag("epochs"), self.epochs, minimum=1, maximum=MAX_EPOCHS, error=TrainingError)
+        for label in ("batch_size", "critic_steps", "grid_samples"):
             check_int(_flag(label), getattr(self, label), minimum=1, error=TrainingError)
-        check_int(_flag("seed"), self.seed, minimum=0, error=TrainingError)
+        check_int(_flag("seed"), self.seed, minimum=0, maximum=MAX_SEED, error=TrainingError)
         for label in ("limit", "checkpoint_every"):
             if getattr(self, label) is not None:
                 check_int(_flag(label), getattr(self, label), minimum=1, error=TrainingError)
+        for label in ("learning_rate", "ema_decay"):
+            check_finite(_flag(label), getattr(self, label), error=TrainingError)
         if not self.learning_rate > 0:
             raise TrainingError(
                 f"{_flag('learning_rate')} must be > 0, got {self.learning_rate!r}; REFERENCE §5 "

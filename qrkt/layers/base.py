@@ -10,6 +10,7 @@ from typing import Protocol
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 
 class QuantumLayer(nn.Module):
@@ -24,15 +25,26 @@ class QuantumLayer(nn.Module):
     def __call__(self, features: jax.Array) -> jax.Array:
         raise NotImplementedError(f"{type(self).__name__} must implement __call__")
 
-    def check_features(self, features: jax.Array) -> None:
-        """Raise unless the last axis of ``features`` is ``width``."""
+    def check_features(self, features: jax.Array) -> jax.Array:
+        """``features`` as a JAX float array; raise unless they are real with last axis ``width``.
+
+        Integers become float32; float64 stays float64 only under 64-bit JAX (float32 else).
+        """
         from qrkt.errors import BackendInputError
 
+        name = type(self).__name__
         if features.ndim < 1 or features.shape[-1] != self.width:
             raise BackendInputError(
-                f"{type(self).__name__} of width {self.width} needs features of shape "
+                f"{name} of width {self.width} needs features of shape "
                 f"(..., {self.width}), got shape {tuple(features.shape)}"
             )
+        dtype = jnp.result_type(features, jnp.float32)
+        if not jnp.issubdtype(dtype, jnp.floating):
+            raise BackendInputError(
+                f"{name} needs real features, got dtype {features.dtype}; pass real angles "
+                "(x.real, or the real and imaginary parts as separate features)"
+            )
+        return jnp.asarray(features, dtype)
 
 
 class QuantumLayerFactory(Protocol):

@@ -47,7 +47,7 @@ class CircuitLayer(QuantumLayer):
     def __call__(self, features: jax.Array) -> jax.Array:
         from qrkt.backends.bridge import expectation_function
 
-        self.check_features(features)
+        features = self.check_features(features)
         circuit = self.spec.build()
         weights = self.param("weights", self.weight_init, (circuit.n_weights,), jnp.float32)
         function = expectation_function(

@@ -21,6 +21,6 @@ class ProductStateLayer(QuantumLayer):
 
     @nn.compact
     def __call__(self, features: jax.Array) -> jax.Array:
-        self.check_features(features)
+        features = self.check_features(features)
         weights = self.param("weights", self.weight_init, (self.width,), jnp.float32)
         return jnp.cos(features) * jnp.cos(weights).astype(features.dtype)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from qrkt.errors import TrainingError, check_fields, check_int
+from qrkt.errors import MAX_SEED, TrainingError, check_fields, check_finite, check_int
 from qrkt.training.resume import setting_differences
+
+MAX_EPOCHS = 1_000_000
+"""The most epochs a run may ask for: more is a typo, not a plan (the thesis trains 65)."""
 
 # Settings that may change when a run resumes: they do not change what one step computes.
 RESUMABLE_CHANGES = ("epochs", "data_dir", "checkpoint_every")
@@ -52,10 +55,11 @@ class TrainConfig:
     checkpoint_every: int | None = None
 
     def __post_init__(self) -> None:
-        for label in ("epochs", "batch_size", "decay_steps"):
+        check_int("epochs", self.epochs, minimum=1, maximum=MAX_EPOCHS, error=TrainingError)
+        for label in ("batch_size", "decay_steps"):
             check_int(label, getattr(self, label), minimum=1, error=TrainingError)
         check_int("warmup_steps", self.warmup_steps, minimum=0, error=TrainingError)
-        check_int("seed", self.seed, minimum=0, error=TrainingError)
+        check_int("seed", self.seed, minimum=0, maximum=MAX_SEED, error=TrainingError)
         for label in ("limit", "checkpoint_every"):
             if getattr(self, label) is not None:
                 check_int(label, getattr(self, label), minimum=1, error=TrainingError)
@@ -64,6 +68,8 @@ class TrainConfig:
                 f"decay_steps ({self.decay_steps}) counts the whole schedule, warm-up included, "
                 f"so it must exceed warmup_steps ({self.warmup_steps}); raise decay_steps"
             )
+        for label in ("learning_rate", "clip_norm", "weight_decay"):
+            check_finite(label, getattr(self, label), error=TrainingError)
         for label in ("learning_rate", "clip_norm"):
             if not getattr(self, label) > 0:
                 raise TrainingError(f"{label} must be > 0, got {getattr(self, label)!r}")

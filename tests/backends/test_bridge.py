@@ -44,6 +44,25 @@ def test_float32_inputs_give_float32_without_x64() -> None:
     assert values.shape == (4, 3)
 
 
+def test_float64_and_integer_inputs_run_without_x64() -> None:
+    """NumPy float64 outside jit once asked pure_callback for a float64 result JAX lacked."""
+    x, w = _sample(CIRCUIT)
+    f = expectation_function("reference", CIRCUIT)
+    expected = ReferenceBackend().run(CIRCUIT, x, w)
+    np.testing.assert_allclose(f(x.astype(np.float64), w.astype(np.float64)), expected, atol=1e-6)
+    rounded = np.round(x).astype(np.int32)
+    values = f(rounded, w)
+    assert jnp.issubdtype(values.dtype, jnp.floating)
+    np.testing.assert_allclose(values, ReferenceBackend().run(CIRCUIT, rounded, w), atol=1e-6)
+
+
+def test_complex_inputs_are_refused_before_the_callback() -> None:
+    x, w = _sample(CIRCUIT)
+    f = jax.jit(expectation_function("reference", CIRCUIT))
+    with pytest.raises(BackendInputError, match=r"must be real numbers, got dtypes complex64"):
+        f(x.astype(np.complex64), w)
+
+
 def _loss_gradients(f: object, c: Circuit, x: np.ndarray, w: np.ndarray) -> tuple:
     cotangent = np.random.default_rng(3).normal(size=(x.shape[0], c.n_observables))
 

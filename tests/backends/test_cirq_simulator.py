@@ -144,6 +144,8 @@ def test_noisy_runs_are_limited_to_a_density_matrix_that_fits() -> None:
         ({"shots": 0}, "shots must be an integer >= 1, or None for exact values, got 0"),
         ({"shots": 1.5}, "shots must be an integer >= 1"),
         ({"seed": "7"}, "seed must be an integer or None, got '7'"),
+        ({"seed": 2**70}, rf"got {2**70}; give a seed from 0 to 4294967295"),
+        ({"seed": -1}, "seed must be an integer or None, got -1; give a seed from 0 to"),
         ({"noise": 1.5}, r"noise must be a depolarizing probability in \[0, 1\].*got 1.5"),
         ({"noise": "depolarizing"}, "noise must be .* got 'depolarizing'"),
     ],

@@ -103,3 +103,13 @@ def test_an_unknown_option_names_the_options_the_backend_takes() -> None:
         BackendInputError, match="backend 'jax' has no option\\(s\\) 'shots'; it takes: dtype"
     ):
         get_backend("jax", shots=100)
+
+
+@pytest.mark.parametrize(("value", "kind"), [([1, 2], "list"), ({"a": 1}, "dict")])
+def test_an_option_holding_several_values_is_a_clear_error(value: object, kind: str) -> None:
+    with pytest.raises(BackendInputError) as error:
+        get_backend("reference", shots=value)
+    assert str(error.value) == (
+        f"backend 'reference' got shots={value!r}, a {kind}; an option takes one value (a "
+        "number, a string, None or an object such as a noise model): give shots a single value"
+    )

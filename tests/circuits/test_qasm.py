@@ -199,6 +199,37 @@ def test_malformed_qasm(text: str, match: str) -> None:
         from_qasm3(text)
 
 
+EXPECTED = "expected OpenQASM 3 as written by qrkt.circuits.qasm.to_qasm3 or qiskit.qasm3.dumps"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", f"the OpenQASM 3 text is empty; {EXPECTED}"),
+        ("// qrkt: n_inputs=1\n  \n", f"the OpenQASM 3 text is empty; {EXPECTED}"),
+        (
+            "garbage",
+            "could not parse the OpenQASM 3 text (QASM3ParsingError: syntax error at line 1, "
+            f"column 8: unexpected end of text, often a missing ';' before it); {EXPECTED}",
+        ),
+        (
+            QASM_HEAD + "qubit[2] q;\nh q[0]\nh q[1];\n",
+            "could not parse the OpenQASM 3 text (QASM3ParsingError: syntax error at line 5, "
+            f"column 1: unexpected 'h', often a missing ';' before it); {EXPECTED}",
+        ),
+        (
+            QASM_HEAD + "qubit[2] q;\nrx(0.5) q[5];\n",
+            "could not parse the OpenQASM 3 text (an index is out of range: every q[i] needs i "
+            f"below the n of its qubit[n] declaration); {EXPECTED}",
+        ),
+    ],
+)
+def test_unreadable_qasm_says_why(text: str, message: str) -> None:
+    with pytest.raises(CircuitError) as error:
+        from_qasm3(text)
+    assert str(error.value) == message
+
+
 def test_non_text_input() -> None:
     with pytest.raises(CircuitError, match=r"needs the OpenQASM 3 text as str, got bytes"):
         from_qasm3(b"OPENQASM 3.0;")  # type: ignore[arg-type]

@@ -143,6 +143,19 @@ def test_malformed_json_text(text: str, match: str) -> None:
         from_json(text)
 
 
+@pytest.mark.parametrize(
+    "text", ["[" * 100_000 + "]" * 100_000, '{"a": ' * 100_000 + "1" + "}" * 100_000]
+)
+def test_deeply_nested_json_is_a_clear_error(text: str) -> None:
+    with pytest.raises(CircuitError) as error:
+        from_json(text)
+    assert str(error.value) == (
+        "invalid JSON: arrays or objects nested too deeply to read; a qrkt circuit document "
+        "nests at most four levels (write documents with "
+        "qrkt.circuits.serialization.to_json)"
+    )
+
+
 def test_non_text_input() -> None:
     with pytest.raises(CircuitError, match=r"needs the JSON text as str or bytes, got dict"):
         from_json({"format": "qrkt.circuit"})  # type: ignore[arg-type]

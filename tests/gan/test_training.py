@@ -139,6 +139,31 @@ def test_settings_are_checked() -> None:
         GanTrainConfig(preset="digits-qgan", augment=("flip",))
 
 
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"seed": -1}, "seed (--seed) must be an integer >= 0, got -1"),
+        (
+            {"seed": 2**32},
+            "seed (--seed) must be an integer from 0 to 4294967295, got 4294967296",
+        ),
+        (
+            {"epochs": 10**20},
+            "epochs (--epochs) must be an integer from 1 to 1000000, got 100000000000000000000",
+        ),
+        (
+            {"learning_rate": float("inf")},
+            "learning_rate (--learning-rate) must be a finite number, got inf",
+        ),
+        ({"ema_decay": float("nan")}, "ema_decay (--ema-decay) must be a finite number, got nan"),
+    ],
+)
+def test_out_of_range_and_non_finite_settings_are_refused(settings: dict, message: str) -> None:
+    with pytest.raises(TrainingError) as error:
+        GanTrainConfig(preset="digits-qgan", **settings)
+    assert str(error.value) == message
+
+
 def test_a_split_smaller_than_a_generator_step_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TrainingError, match="2 critic batches of 8 = 16 images, more than the 10"):
         train_gan(
@@ -153,6 +178,9 @@ def test_evaluating_a_directory_without_a_gan_run_says_how_to_make_one(tmp_path:
     message = r"samples \(--samples\) must be an integer >= 2, got 1"
     with pytest.raises(TrainingError, match=message):
         evaluate_gan(tmp_path, samples=1)
+    message = r"seed must be an integer from 0 to 4294967295, got 4294967296"
+    with pytest.raises(TrainingError, match=message):
+        evaluate_gan(tmp_path, seed=2**32)
     save_checkpoint(tmp_path / "checkpoints" / "last.ckpt", {}, {"preset": "digits-qrk1"})
     with pytest.raises(CheckpointError, match="holds a run of 'digits-qrk1', not of a GAN preset"):
         evaluate_gan(tmp_path)

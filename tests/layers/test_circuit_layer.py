@@ -90,6 +90,36 @@ def test_feature_width_mismatch_names_the_expected_shape(shape: tuple[int, ...])
         layer.init(jax.random.PRNGKey(0), jnp.zeros(shape))
 
 
+@pytest.mark.parametrize("backend", ["jax", "reference"])
+@pytest.mark.parametrize("dtype", [np.float64, np.int32])
+def test_float64_and_integer_features_give_float_values(backend: str, dtype: type) -> None:
+    """NumPy float64 (64-bit JAX off) and int32 features: float values, not a crash or zeros."""
+    layer = CircuitLayer(width=3, backend=backend)
+    x = np.arange(12, dtype=dtype).reshape(4, 3)
+    params = CircuitLayer(width=3).init(jax.random.PRNGKey(0), x.astype(np.float32))
+    y = layer.apply(params, x)
+    assert jnp.issubdtype(y.dtype, jnp.floating)
+    weights = np.asarray(params["params"]["weights"])
+    expected = ReferenceBackend().run(qrkt_ansatz(3), x, weights)
+    np.testing.assert_allclose(y, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "layer", [CircuitLayer(width=2, backend="reference"), ProductStateLayer(width=2)]
+)
+def test_complex_features_are_refused(layer: QuantumLayer) -> None:
+    with pytest.raises(BackendInputError, match=r"needs real features, got dtype complex64"):
+        layer.init(jax.random.PRNGKey(0), jnp.ones((3, 2), jnp.complex64))
+
+
+def test_product_state_layer_promotes_integer_features() -> None:
+    layer = ProductStateLayer(width=2)
+    x = np.array([[0, 1], [2, 3]], np.int32)
+    params = layer.init(jax.random.PRNGKey(0), x)
+    w = params["params"]["weights"]
+    np.testing.assert_allclose(layer.apply(params, x), np.cos(x) * np.cos(w), atol=1e-6)
+
+
 # --- training ---------------------------------------------------------------------------------
 
 

@@ -26,6 +26,16 @@ def test_round_trips_through_a_dict() -> None:
         ({"limit": 0}, "limit must be an integer >= 1, got 0"),
         ({"learning_rate": 0.0}, "learning_rate must be > 0, got 0.0"),
         ({"weight_decay": -1.0}, "weight_decay must be >= 0, got -1.0"),
+        ({"seed": 2**32}, "seed must be an integer from 0 to 4294967295, got 4294967296"),
+        (
+            {"epochs": 10**20},
+            "epochs must be an integer from 1 to 1000000, got 100000000000000000000",
+        ),
+        ({"learning_rate": float("inf")}, "learning_rate must be a finite number, got inf"),
+        ({"learning_rate": float("nan")}, "learning_rate must be a finite number, got nan"),
+        ({"clip_norm": float("inf")}, "clip_norm must be a finite number, got inf"),
+        ({"weight_decay": float("inf")}, "weight_decay must be a finite number, got inf"),
+        ({"learning_rate": "fast"}, "learning_rate must be a finite number, got 'fast'"),
         (
             {"warmup_steps": 10, "decay_steps": 10},
             "decay_steps (10) counts the whole schedule, warm-up included, so it must exceed "
