@@ -3,6 +3,13 @@
 Nothing is downloaded: ``load_dataset("mnist", "path/to/mnist")`` reads files the user has.
 """
 
-from qrkt.data.dataset import DATASETS, DataError, Dataset, Split, load_dataset
+from qrkt.data.dataset import (
+    DATASETS,
+    DataError,
+    Dataset,
+    Split,
+    load_dataset,
+    shipped_validation,
+)
 
-__all__ = ["DATASETS", "DataError", "Dataset", "Split", "load_dataset"]
+__all__ = ["DATASETS", "DataError", "Dataset", "Split", "load_dataset", "shipped_validation"]

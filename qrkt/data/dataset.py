@@ -62,6 +62,8 @@ _LOADERS: dict[str, str] = {
     "imdb": "qrkt.data.imdb:load_imdb",
 }
 DATASETS: tuple[str, ...] = tuple(_LOADERS)
+# Validation splits (of seed 0) shipped with qrkt, for datasets read from files.
+_SHIPPED_VALIDATION: dict[str, str] = {"mnist": "qrkt.data.mnist:load_shipped_validation"}
 
 
 def load_dataset(
@@ -103,6 +105,15 @@ def load_dataset(
         "no" if dataset.test is None else len(dataset.test),
     )
     return dataset
+
+
+def shipped_validation(name: str) -> Split | None:
+    """The validation split (seed 0) of dataset ``name`` shipped with qrkt; ``None`` if qrkt
+    ships none (``digits`` is embedded whole; CIFAR-10 and IMDb ship nothing)."""
+    if name not in _SHIPPED_VALIDATION:
+        return None
+    module, function = _SHIPPED_VALIDATION[name].split(":")
+    return getattr(importlib.import_module(module), function)()
 
 
 def require_directory(

@@ -6,12 +6,17 @@ The directory holds ``train-images-idx3-ubyte`` and ``train-labels-idx1-ubyte`` 
 training images (10 % of a seeded permutation) form the validation split, leaving 54,000; the
 t10k files, when present, are the test split. Pixels are normalised as
 ``(x / 255 - 0.1307) / 0.3081``.
+
+``mnist-validation.npz``, shipped with qrkt, holds the 6,000 validation images (uint8 pixels)
+and labels of the split with seed 0, the one every qrkt run uses, so that the pretrained MNIST
+models can be evaluated without the IDX files (``tools/ship_pretrained.py`` wrote it).
 """
 
 from __future__ import annotations
 
 import gzip
 import zlib
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +25,7 @@ from qrkt.data.dataset import (
     DataError,
     Dataset,
     ImageSpec,
+    Split,
     check_labels,
     image_dataset,
     require_directory,
@@ -35,6 +41,7 @@ _FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+SHIPPED_VALIDATION = "mnist-validation.npz"
 _EXPECTED = (
     "the MNIST IDX files train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] "
     "(and optionally t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz])"
@@ -59,6 +66,16 @@ def load_mnist(data_dir: Path | None, *, seed: int = 0) -> Dataset:
     return image_dataset(
         MNIST, _read_pair(*train), None if test is None else _read_pair(*test), seed=seed
     )
+
+
+def load_shipped_validation() -> Split:
+    """The validation split of :func:`load_mnist` with seed 0 (6,000 images), as shipped."""
+    with (
+        resources.files(__package__).joinpath(SHIPPED_VALIDATION).open("rb") as file,
+        np.load(file) as arrays,
+    ):
+        images, labels = arrays["images"], arrays["labels"]
+    return Split(MNIST.normalise(images), labels.astype(np.int32))
 
 
 def read_idx(path: Path, magic: int) -> np.ndarray:

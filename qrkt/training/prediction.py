@@ -11,7 +11,7 @@ import numpy as np
 from qrkt.data.images import read_images
 from qrkt.errors import TrainingError
 from qrkt.presets import build_model
-from qrkt.training.evaluation import load_best
+from qrkt.training.evaluation import ModelSource, as_trained
 
 
 @dataclass(frozen=True)
@@ -29,15 +29,16 @@ class Predictions:
 
 
 def predict_images(
-    workdir: str | Path,
+    source: ModelSource,
     paths: list[Path],
     *,
     backend: str = "jax",
     backend_options: tuple[tuple[str, object], ...] = (),
 ) -> Predictions:
-    """Classify the images in ``paths`` (PNG or ``.npy``, see :mod:`qrkt.data.images`) with the
-    best checkpoint of the run in ``workdir``, its circuits on ``backend``."""
-    trained = load_best(workdir)
+    """Classify the images in ``paths`` (PNG or ``.npy``, see :mod:`qrkt.data.images`) with a
+    trained model (a run's work directory or a :class:`~qrkt.training.evaluation.TrainedModel`,
+    as :func:`~qrkt.training.evaluation.evaluate` takes), its circuits on ``backend``."""
+    trained = as_trained(source)
     if trained.model.kind != "vision":
         raise TrainingError(
             f"qrkt predict reads images, but preset {trained.config.preset!r} takes text; "
