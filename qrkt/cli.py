@@ -6,11 +6,12 @@ import argparse
 import dataclasses
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from qrkt.errors import QrktError
+from qrkt.tables import format_table
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(command=_demo)
 
-    presets = commands.add_parser("presets", help="list the model presets")
+    presets = commands.add_parser("presets", help="list the model presets, GANs included")
     presets.set_defaults(command=_presets)
 
     describe = commands.add_parser(
@@ -70,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     describe.add_argument("preset", help="preset name (qrkt presets lists them)")
     describe.set_defaults(command=_describe)
+
+    pretrained = commands.add_parser(
+        "pretrained", help="list the pretrained models shipped with qrkt, with their metrics"
+    )
+    pretrained.set_defaults(command=_pretrained)
 
     _add_train_parser(commands)
     _add_evaluate_parser(commands)
@@ -172,7 +178,7 @@ def _add_gan_parsers(commands: Any) -> None:
         "The real-vs-real floor and the untrained generator's ceiling use the same sample "
         "count. The numbers are classifier-based: never compare them with Inception-based ones.",
     )
-    evaluate.add_argument("--workdir", type=Path, required=True, help="a GAN run's directory")
+    evaluate.add_argument("--workdir", type=_workdir, required=True, help="a GAN run's directory")
     evaluate.add_argument(
         "--data-dir", help="directory of the dataset's files (default: the run's)"
     )
@@ -197,7 +203,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser, preset: str, dataset: st
     parser.add_argument("--dataset", help=dataset)
     parser.add_argument("--data-dir", help="directory of the dataset's files (not for digits)")
     parser.add_argument("--backend", default="jax", help="backend of the circuits (default: jax)")
-    parser.add_argument("--workdir", type=Path, required=True, help="the run's directory")
+    parser.add_argument("--workdir", type=_workdir, required=True, help="the run's directory")
     parser.add_argument("--resume", action="store_true", help="continue the run in --workdir")
 
 
@@ -224,9 +230,11 @@ def _add_evaluate_parser(commands: Any) -> None:
         "are kept in the work directory (continue an interrupted run with --resume), and a "
         "parity report compares the backend with the exact simulator layer by layer.",
     )
-    evaluate.add_argument("--workdir", type=Path, required=True, help="a run's directory")
+    _add_model_arguments(evaluate, "evaluates it and writes the evaluation's files")
     evaluate.add_argument(
-        "--data-dir", help="directory of the dataset's files (default: the run's)"
+        "--data-dir",
+        help="directory of the dataset's files (default: the run's; for a pretrained MNIST model, "
+        "the validation split shipped with qrkt)",
     )
     evaluate.add_argument(
         "--split",
@@ -251,13 +259,21 @@ def _add_evaluate_parser(commands: Any) -> None:
         "--name",
         help="names the evaluation's files (default: the backend, and its --device if given)",
     )
+    evaluate.add_argument(
+        "--shot-agreement",
+        type=float,
+        default=0.99,
+        metavar="X",
+        help="with --shots auto: the share of the exact simulator's predictions the chosen shots "
+        "must keep (default: 0.99)",
+    )
     _add_backend_arguments(evaluate)
     evaluate.set_defaults(command=_evaluate)
 
     predict = commands.add_parser(
         "predict", help="classify images (PNG or .npy) with a run's best checkpoint"
     )
-    predict.add_argument("--workdir", type=Path, required=True, help="a run's directory")
+    _add_model_arguments(predict, "classifies with it")
     predict.add_argument(
         "--input",
         type=Path,
@@ -271,7 +287,58 @@ def _add_evaluate_parser(commands: Any) -> None:
     predict.set_defaults(command=_predict)
 
 
-_BACKEND_FLAGS: tuple[tuple[str, type, str, str], ...] = (
+def _workdir(text: str) -> Path:
+    """A ``--workdir``: any path but the empty one, which would mean the current directory."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"got {text!r}, an empty path; give the run's folder, e.g. --workdir runs/digits "
+            "(--workdir . for the current directory)"
+        )
+    return Path(text)
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--workdir`` (a run, whose best checkpoint the command uses) and ``--pretrained``."""
+    parser.add_argument(
+        "--workdir",
+        type=_workdir,
+        help=f"a run's directory: the command {what} (with --pretrained: where its files go, "
+        "default ~/.local/share/qrkt/pretrained/NAME)",
+    )
+    parser.add_argument(
+        "--pretrained",
+        metavar="NAME",
+        help="a pretrained model shipped with qrkt instead of a run (qrkt pretrained lists them)",
+    )
+
+
+def _trained_model(args: argparse.Namespace) -> Any:
+    """The model a command uses: ``--pretrained NAME``, else the run in ``--workdir``."""
+    if args.pretrained is not None:
+        from qrkt import pretrained
+
+        return pretrained.load(args.pretrained, args.workdir)
+    if args.workdir is None:
+        raise QrktError(
+            "give --workdir DIR (a run of qrkt train) or --pretrained NAME (a model shipped with "
+            "qrkt; qrkt pretrained lists them)"
+        )
+    return args.workdir
+
+
+def _shots(text: str) -> int | str:
+    """``--shots``: a count, or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"got {text!r}; give a whole number of shots, e.g. 1024, or auto"
+        ) from None
+
+
+_BACKEND_FLAGS: tuple[tuple[str, Callable[[str], object], str, str], ...] = (
     (
         "device",
         str,
@@ -279,7 +346,13 @@ _BACKEND_FLAGS: tuple[tuple[str, type, str, str], ...] = (
         "ibm_runtime: a device of your IBM Quantum account ('ibm_brisbane'), a fake one run "
         "locally ('fake_manila') or 'aer'",
     ),
-    ("shots", int, "N", "shots per circuit (sampling backends)"),
+    (
+        "shots",
+        _shots,
+        "N|auto",
+        "shots per circuit (sampling backends); 'auto' (evaluate): the fewest that keep "
+        "--shot-agreement of the exact simulator's predictions",
+    ),
     ("resilience_level", int, "K", "ibm_runtime: 0 none, 1 readout mitigation, 2 ZNE"),
     (
         "execution_mode",
@@ -315,6 +388,8 @@ def _backend_options(args: argparse.Namespace) -> tuple[tuple[str, object], ...]
     """The backend options given on the command line, in order."""
     import json
 
+    from qrkt.backends.registry import check_option_values
+
     options = [
         (flag, getattr(args, flag))
         for flag, *_ in _BACKEND_FLAGS
@@ -326,8 +401,9 @@ def _backend_options(args: argparse.Namespace) -> tuple[tuple[str, object], ...]
             raise QrktError(f"--option takes KEY=VALUE, got {text!r}; e.g. --option noise=0.01")
         try:
             options.append((key, json.loads(value)))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON (or nested too deeply): text
             options.append((key, value))
+    check_option_values(args.backend, dict(options))
     return tuple(options)
 
 
@@ -363,7 +439,7 @@ def _backends(args: argparse.Namespace) -> int:
     for entry in backend_entries():
         installed = "yes" if entry.installed else f"no: {entry.install_command}"
         rows.append((entry.name, installed, entry.capabilities.summary()))
-    print(_table(rows))
+    print(format_table(rows))
     return 0
 
 
@@ -373,7 +449,14 @@ def _circuit(args: argparse.Namespace) -> int:
     circuit = _build(args)
     export = {"text": draw, "json": to_json, "qasm3": to_qasm3}[args.format](circuit)
     if args.output:
-        args.output.write_text(export + "\n")
+        try:
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(export + "\n")
+        except OSError as error:
+            raise QrktError(
+                f"cannot write --output {str(args.output)!r} ({error.strerror}: "
+                f"{error.filename}); give a file path in a folder you can write to"
+            ) from error
         print(f"wrote {args.format} to {args.output}")
     else:
         print(export)
@@ -418,7 +501,7 @@ def _demo(args: argparse.Namespace) -> int:
                 f"{run.seconds:.2f}",
             )
         )
-    print(_table(rows))
+    print(format_table(rows))
     print(
         f"\n{args.batch} samples, seed {args.seed}; Δ: against the reference backend (complex128)."
     )
@@ -426,11 +509,43 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _presets(args: argparse.Namespace) -> int:
+    from qrkt.gan import GAN_PRESETS
     from qrkt.presets import PRESETS
 
-    rows = [("preset", "dataset", "description")]
-    rows += [(name, preset.dataset, preset.description) for name, preset in PRESETS.items()]
-    print(_table(rows))
+    rows = [("preset", "dataset", "kind", "description")]
+    rows += [(name, p.dataset, "classifier", p.description) for name, p in PRESETS.items()]
+    rows += [(name, p.dataset, "GAN", p.description) for name, p in GAN_PRESETS.items()]
+    print(format_table(rows))
+    return 0
+
+
+def _pretrained(args: argparse.Namespace) -> int:
+    from qrkt import pretrained
+
+    rows = [
+        ("model", "dataset", "parameters", "qubits", "epoch", "accuracy", "F1", "AUC", "trained")
+    ]
+    for card in pretrained.available():
+        metrics = card.validation
+        rows.append(
+            (
+                card.name,
+                card.dataset,
+                f"{card.parameters:,}",
+                str(card.qubits or "-"),
+                f"{card.best_epoch} of {card.epochs}",
+                f"{metrics['accuracy']:.1%}",
+                f"{metrics['f1']:.1%}",
+                f"{metrics['auc']:.4f}",
+                card.trained["date"],
+            )
+        )
+    print(format_table(rows))
+    print(
+        "\nvalidation metrics at the best-AUC epoch. Evaluate one with qrkt evaluate --pretrained "
+        "NAME; its card (command, seed, versions, checksums) is in "
+        f"{pretrained.models_directory()}/NAME/card.json"
+    )
     return 0
 
 
@@ -462,7 +577,7 @@ def _train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return _interrupted(args.workdir)
     print()
-    print(_table([THESIS_COLUMNS, thesis_row(result.summary)]))
+    print(format_table([THESIS_COLUMNS, thesis_row(result.summary)]))
     print(
         f"\nvalidation metrics of the best-AUC epoch; checkpoints, metrics.jsonl, summary.json, "
         f"loss.png and auc.png in {args.workdir}"
@@ -561,7 +676,7 @@ def _evaluate_gan(args: argparse.Namespace) -> int:
                 f"{score['is']:.3f} ± {score['is_std']:.3f}",
             )
         )
-    print(_table(rows))
+    print(format_table(rows))
     print(
         f"\n{result['samples']} images each, against {result['samples']} held-out images; "
         f"{result['metrics']} (its held-out accuracy "
@@ -617,18 +732,20 @@ def _evaluate(args: argparse.Namespace) -> int:
     from qrkt.training import evaluate
 
     options = _backend_options(args)
+    model = _trained_model(args)
     if args.dry_run:
         from qrkt.training.device_evaluation import dry_run
 
         print(
             dry_run(
-                args.workdir,
+                model,
                 backend=args.backend,
                 backend_options=options,
                 split=args.split,
                 data_dir=args.data_dir,
                 limit=args.limit,
                 batch_size=args.batch_size,
+                shot_agreement=args.shot_agreement,
             ).report()
         )
         print("\ndry run: nothing was submitted")
@@ -636,7 +753,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     bar = _batch_bar()
     try:
         result = evaluate(
-            args.workdir,
+            model,
             backend=args.backend,
             split=args.split,
             data_dir=args.data_dir,
@@ -644,6 +761,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             backend_options=options,
             name=args.name,
+            shot_agreement=args.shot_agreement,
             resume=args.resume,
             progress=bar,
             command=shlex.join(["qrkt", *args.argv]),
@@ -670,11 +788,23 @@ def _evaluate(args: argparse.Namespace) -> int:
             f"{result['auc']:.4f}",
         )
     )
-    print(_table(rows))
+    print(format_table(rows))
     if "parity" in result:
         parity = result["parity"]
+        billed = result["billed_qpu_seconds"]
+        spent = (
+            f" in {result['jobs']} job(s), estimated QPU time "
+            f"{result['estimated_qpu_seconds']:,.0f} s"
+            + ("" if billed is None else f", billed {billed:,.0f} s")
+            if result["jobs"]
+            else " on this machine"
+        )
+        shots = result["shot_choice"]
+        if shots is not None:
+            print(f"\nshots: {shots['shots']} per circuit, chosen by --shots auto")
         print(
-            f"\n{result['jobs']} job(s) run ({result['calls_per_batch']} layer calls per batch; "
+            f"\n{result['calls_run']} layer call(s) run{spent} "
+            f"({result['calls_per_batch']} layer calls per batch; "
             f"{result['calls_replayed']} call(s) replayed from an earlier run). Against the exact "
             f"simulator on the same samples: accuracy {parity['accuracy']:.4f} vs "
             f"{parity['exact_accuracy']:.4f} (delta {parity['accuracy_delta']:+.4f}), "
@@ -711,7 +841,10 @@ def _predict(args: argparse.Namespace) -> int:
     from qrkt.training.prediction import predict_images
 
     predictions = predict_images(
-        args.workdir, args.input, backend=args.backend, backend_options=_backend_options(args)
+        _trained_model(args),
+        args.input,
+        backend=args.backend,
+        backend_options=_backend_options(args),
     )
     rows = [("input", "class", "probability", "next most probable")]
     for source, probabilities in zip(predictions.sources, predictions.probabilities, strict=True):
@@ -724,20 +857,10 @@ def _predict(args: argparse.Namespace) -> int:
                 f"{second} ({probabilities[second]:.3f})",
             )
         )
-    print(_table(rows))
+    print(format_table(rows))
     for note in predictions.notes:
         print(f"note: {note}")
     return 0
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,26 @@ def test_circuit_writes_qasm3_to_a_file(tmp_path, capsys: pytest.CaptureFixture[
     assert f"wrote qasm3 to {path}" in capsys.readouterr().out
 
 
+def test_circuit_output_creates_missing_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "new" / "folder" / "c.json"
+    assert main(["circuit", "--qubits", "2", "--format", "json", "--output", str(path)]) == 0
+    assert from_json(path.read_text()) == build_ansatz("qrkt", 2)
+
+
+def test_circuit_output_that_cannot_be_written_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("")
+    path = tmp_path / "file" / "c.json"
+    assert main(["circuit", "--qubits", "2", "--format", "json", "--output", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"qrkt: error: cannot write --output '{path}' (File exists: {path.parent}); give a "
+        "file path in a folder you can write to\n"
+    )
+
+
 def test_bad_width_is_a_clear_error_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["circuit", "--qubits", "0"]) == 2
     assert "qrkt: error: n_qubits must be an integer >= 1, got 0" in capsys.readouterr().err
@@ -61,6 +81,23 @@ def test_demo_compares_backends_side_by_side(capsys: pytest.CaptureFixture[str])
     assert float(rows["jax"][4]) < 1e-5  # max |Δ value| against reference
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--batch", "0"], "batch (--batch) must be an integer >= 1, got 0"),
+        (
+            ["--seed", "99999999999999999999"],
+            "seed (--seed) must be an integer from 0 to 4294967295, got 99999999999999999999",
+        ),
+    ],
+)
+def test_demo_refuses_a_bad_batch_or_seed(
+    flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--qubits", "2", "--backends", "reference", *flags]) == 2
+    assert capsys.readouterr().err == f"qrkt: error: {message}\n"
+
+
 def test_demo_reports_a_failing_backend_and_exits_nonzero(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -80,6 +117,28 @@ def test_presets_lists_names_datasets_and_descriptions(
     rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:]}
     assert {"digits-qrk1", "digits-rk1", "mnist-qrk4-enh", "imdb-qrk4-enh"} <= set(rows)
     assert rows["digits-qrk1"].split()[1] == "digits"
+
+
+def test_presets_lists_the_gan_presets_too(capsys: pytest.CaptureFixture[str]) -> None:
+    from qrkt.gan import GAN_PRESETS
+
+    assert main(["presets"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["preset", "dataset", "kind", "description"]
+    kinds = {line.split()[0]: line.split()[2] for line in lines[2:]}
+    assert {name: kinds[name] for name in GAN_PRESETS} == dict.fromkeys(GAN_PRESETS, "GAN")
+    assert kinds["digits-qrk1"] == "classifier"
+
+
+@pytest.mark.parametrize("command", ["train", "train-gan", "evaluate", "evaluate-gan", "predict"])
+def test_an_empty_workdir_is_refused(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main([command, "--workdir", ""])
+    assert exit.value.code == 2
+    assert (
+        f"qrkt {command}: error: argument --workdir: got '', an empty path; give the run's "
+        "folder, e.g. --workdir runs/digits (--workdir . for the current directory)"
+    ) in capsys.readouterr().err
 
 
 def test_describe_prints_the_preset(capsys: pytest.CaptureFixture[str]) -> None:
@@ -212,6 +271,18 @@ def test_backend_flags_and_options_become_backend_options() -> None:
         ("shots", 100),
         ("twirling", True),
         ("cache_dir", "/tmp/x"),
+    )
+
+
+def test_an_option_with_a_list_value_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    command = ["evaluate", "--workdir", "w", "--backend", "qiskit_aer", "--option", "shots=[1,2]"]
+    assert main(command) == 2
+    assert capsys.readouterr().err == (
+        "qrkt: error: backend 'qiskit_aer' got shots=[1, 2], a list; an option takes one value "
+        "(a number, a string, None or an object such as a noise model): give shots a single "
+        "value\n"
     )
 
 

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from qrkt.backends.hardware import CallRecord, CircuitStatistics, Cost, Pricing
 from qrkt.circuits.ir import Circuit
 from qrkt.dependencies import require
-from qrkt.errors import BackendInputError, UnsupportedError, is_integer
+from qrkt.errors import MAX_SEED, BackendInputError, UnsupportedError, is_integer
 
 if TYPE_CHECKING:
     import jax
@@ -61,12 +62,14 @@ class ExecutionCounts:
     """What a backend ran through :meth:`Backend.run`: calls, circuit executions, shots.
 
     ``circuits`` counts one execution per parameter set (a batch of B samples is B
-    circuits). ``shots`` is 0 for exact runs.
+    circuits). ``shots`` is 0 for exact runs. ``last`` is what the latest call ran: its cost,
+    job ids and billed usage (see :mod:`qrkt.backends.hardware`).
     """
 
     calls: int = 0
     circuits: int = 0
     shots: int = 0
+    last: CallRecord = field(default_factory=CallRecord)
 
     def record(self, *, circuits: int, shots: int = 0) -> None:
         self.calls += 1
@@ -75,13 +78,22 @@ class ExecutionCounts:
 
     def reset(self) -> None:
         self.calls = self.circuits = self.shots = 0
+        self.last = CallRecord()
 
 
 class Backend(abc.ABC):
-    """A quantum backend. Subclasses set ``name`` and ``capabilities`` and implement ``_run``."""
+    """A quantum backend. Subclasses set ``name`` and ``capabilities`` and implement ``_run``.
+
+    The hardware part of the contract (:mod:`qrkt.backends.hardware`) has defaults for
+    simulators, which device backends override: :meth:`estimate` prices a call before it runs,
+    :meth:`circuit_statistics` describes a circuit as the device runs it, ``pricing`` says how
+    the vendor bills, ``counts.last`` records what the latest call ran (job ids, usage), and
+    :meth:`close` releases what the backend holds open.
+    """
 
     name: ClassVar[str]
     capabilities: Capabilities
+    pricing: Pricing | None = None
 
     def __init__(self) -> None:
         self.counts = ExecutionCounts()
@@ -99,9 +111,34 @@ class Backend(abc.ABC):
         """Expectation values ``(B, n_observables)`` as float64, for inputs ``(B, n_inputs)``
         and weights ``(n_weights,)``."""
         x, w = self.validate(circuit, inputs, weights)
+        self.counts.last = CallRecord(self.estimate(circuit, x.shape[0]))  # devices refine it
         values = np.asarray(self._run(circuit, x, w), dtype=np.float64)
         self.counts.record(circuits=x.shape[0], shots=x.shape[0] * self.shots_per_circuit)
         return values
+
+    def estimate(self, circuit: Circuit, rows: int) -> Cost:
+        """What one call with ``rows`` parameter sets would cost; nothing runs.
+
+        Fails as :meth:`run` would where the backend cannot run ``circuit``. A simulator's call
+        is one local job; device backends add their service's jobs, executions, QPU time and
+        price.
+        """
+        self.check_circuit(circuit)
+        if not is_integer(rows) or rows < 1:
+            raise BackendInputError(f"rows must be an integer >= 1, got {rows!r}")
+        shots = rows * self.shots_per_circuit
+        return Cost(
+            calls=1, jobs=1, round_trips=1, parameter_sets=rows, executions=rows, shots=shots
+        )
+
+    def circuit_statistics(self, circuit: Circuit) -> CircuitStatistics | None:
+        """``circuit`` as the device runs it (depth, two-qubit gates, duration, regions);
+        ``None`` for a simulator, which runs the circuit as it is."""
+        self.check_circuit(circuit)
+        return None
+
+    def close(self) -> None:  # noqa: B027  (optional hook: simulators hold nothing open)
+        """Release what the backend holds open, such as a device session."""
 
     def run_layer(
         self, layer: str | None, circuit: Circuit, inputs: object, weights: object
@@ -271,9 +308,12 @@ def check_shots(shots: object) -> None:
 
 
 def check_seed(seed: object) -> None:
-    """Raise a :class:`BackendInputError` unless ``seed`` is an integer or None."""
-    if seed is not None and not is_integer(seed):
-        raise BackendInputError(f"seed must be an integer or None, got {seed!r}")
+    """Raise a :class:`BackendInputError` unless ``seed`` is None or an integer from 0 to
+    :data:`~qrkt.errors.MAX_SEED`."""
+    if seed is not None and not (is_integer(seed) and 0 <= seed <= MAX_SEED):  # type: ignore[operator]
+        raise BackendInputError(
+            f"seed must be an integer or None, got {seed!r}; give a seed from 0 to {MAX_SEED}"
+        )
 
 
 def _as_real_array(label: str, value: object) -> np.ndarray:

@@ -6,9 +6,11 @@ noise model), or ``"aer"`` (a noiseless ``AerSimulator`` in local testing mode; 
 so that nothing is ever spent by accident).
 
 One :meth:`~qrkt.backends.base.Backend.run` is ONE job whatever the batch size: the B parameter
-sets go in one broadcast PUB. A call is split into several jobs, submitted together in one
-``Batch``, only when IBM's per-job limit of circuit executions (parameter sets x shots) requires
-it. A parameter-shift gradient is one ``run`` as well
+sets go in one broadcast PUB. On a device wider than the circuit they are packed, ``k`` to an
+execution, on the device's best disjoint regions (``packing``, :mod:`qrkt.backends.packing`),
+so the call runs ``ceil(B / k)`` executions. A call is split into several jobs, submitted
+together in one ``Batch``, only when IBM's per-job limit of circuit executions (executions x
+shots) requires it. A parameter-shift gradient is one ``run`` as well
 (:func:`~qrkt.backends.parameter_shift.parameter_shift_vjp`), so a training step is two jobs.
 
 Primitives: the client-side ones of qiskit-ibm-runtime 0.50+, built on its ``Executor``
@@ -44,12 +46,14 @@ exponential back-off, up to ``max_retries`` times; then :class:`~qrkt.errors.Job
 job and the reason. Jobs that completed are never resubmitted. Failed submissions are not
 retried here: the client already retries its HTTP requests.
 
-Costs (:class:`CostEstimate`, :meth:`IBMRuntimeBackend.dry_run`, :class:`RuntimeCounts`): the
-estimated QPU seconds of a job are ``JOB_OVERHEAD_S + parameter sets x shots x (rep_delay +
-circuit duration)``, with the device's ``default_rep_delay`` (else ``DEFAULT_REP_DELAY_S``) and
-the ISA circuit's duration from the device's gate durations (0 where it has none, as on
-``AerSimulator``). ``JOB_OVERHEAD_S`` is an assumption, not a measurement: compare the estimate
-with ``job.usage()`` of a real job.
+Costs (:meth:`IBMRuntimeBackend.estimate`, a :class:`~qrkt.backends.hardware.Cost`;
+:class:`RuntimeCounts`): the estimated QPU seconds of a job are ``JOB_OVERHEAD_S + executions x
+shots x (rep_delay + circuit duration)``, IBM's documented formula, with the device's
+``default_rep_delay`` (else ``DEFAULT_REP_DELAY_S``) and the ISA circuit's duration from the
+device's gate durations (0 where it has none, as on ``AerSimulator``). ``JOB_OVERHEAD_S`` is an
+assumption, not a measurement: each call records the billed ``job.usage()`` of its jobs beside
+the estimate (``counts.last``), so the two can be compared. The price is
+:data:`IBM_PRICING`'s rate per second, ``price_per_second`` to change it.
 
 The account: ``QiskitRuntimeService`` reads ``QISKIT_IBM_TOKEN``, ``QISKIT_IBM_INSTANCE`` and
 ``QISKIT_IBM_CHANNEL`` from the environment, or a saved account, itself; the token never passes
@@ -65,16 +69,24 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import CancelledError
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qrkt.backends.base import Backend, Capabilities, ExecutionCounts, check_seed
-from qrkt.backends.parameter_shift import occurrence_circuit
+from qrkt.backends.hardware import CallRecord, CircuitStatistics, Cost, Pricing
+from qrkt.backends.packing import (
+    LocalGroup,
+    PackedCircuit,
+    choose_regions,
+    pack,
+    region_device,
+)
 from qrkt.backends.qiskit_compile import (
     CompiledCircuit,
     check_optimization_level,
+    circuit_duration,
     estimator_expectations,
     estimator_pub,
     parameter_array,
@@ -111,63 +123,74 @@ JOB_OVERHEAD_S = 2.0
 """QPU seconds assumed for every job besides its shots (loading, initialization)."""
 
 
-@dataclass(frozen=True)
-class CostEstimate:
-    """What calls cost on a device.
+LOCAL_SIMULATION_QUBITS = 8
+"""In local testing mode, a packed circuit with more active qubits than this is simulated
+a few regions at a time (this many qubits at most), each group on a device of its own qubits
+(:func:`~qrkt.backends.packing.region_device`): exact for the fake devices' noise models,
+which have no crosstalk, and what makes a 156-qubit device simulable at all. The limit is low
+because Aer simulates small noisy circuits as density matrices: a 12-qubit group took 98 s a
+job here, a 6-qubit one 1.3 s. Real devices add crosstalk between regions that no fake device
+models."""
 
-    Attributes:
-      device: the device's name.
-      jobs: jobs submitted; pubs: PUBs in them (one per job).
-      circuits: parameter sets executed; shots: their shots in total.
-      round_trips: sequential waits on the service (the jobs of one call run side by side).
-      qpu_seconds: estimated QPU time (see the module's documentation).
-    """
 
-    device: str
-    jobs: int
-    pubs: int
-    circuits: int
-    shots: int
-    round_trips: int
-    qpu_seconds: float
+@dataclass(frozen=True, eq=False)
+class _Program:
+    """A circuit as the backend runs it: transpiled alone, or packed ``k`` parameter sets to an
+    execution (:mod:`qrkt.backends.packing`). ``local_groups`` (local testing mode, a packed
+    circuit too wide to simulate whole) simulate a few regions at a time, each group on a
+    device of its own qubits, instead."""
 
-    def __add__(self, other: CostEstimate) -> CostEstimate:
-        return CostEstimate(
-            self.device, *(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)[1:])
-        )
+    compiled: CompiledCircuit
+    packed: PackedCircuit | None
+    seconds_per_shot: float
+    local_groups: tuple[tuple[LocalGroup, BackendV2], ...] = ()
+
+    @property
+    def samples_per_execution(self) -> int:
+        return 1 if self.packed is None else self.packed.n_regions
+
+    def executions(self, samples: int) -> int:
+        return samples if self.packed is None else self.packed.rows(samples)
+
+
+IBM_PRICING = Pricing(
+    source="IBM Quantum Pay-As-You-Go Plan: USD 1.60 per second of quantum usage (the published "
+    "rate as of 2026; check IBM's pricing page before spending)",
+    per_second=1.60,
+    free_seconds=600.0,
+    free_plan="IBM Quantum Open Plan: 10 minutes of quantum usage per 28 days",
+)
 
 
 @dataclass
 class RuntimeCounts(ExecutionCounts):
     """:class:`~qrkt.backends.base.ExecutionCounts` plus what the calls spent on the service.
 
-    ``jobs`` counts every submission, ``retries`` the resubmissions among them; ``pubs`` and
-    ``qpu_seconds`` (estimated) include resubmissions. ``last`` is the latest call's cost,
-    resubmissions included, recorded even when the call failed; without faults it equals
-    :meth:`IBMRuntimeBackend.dry_run` of that call. ``last_job_ids`` are the ids of the jobs
-    whose results the latest successful call returned.
+    ``jobs`` counts every submission, ``retries`` the resubmissions among them; ``qpu_seconds``
+    (estimated) includes resubmissions, ``usage_seconds`` is what the service billed for the
+    jobs that reported it (``job.usage()``; local testing mode reports none). ``last`` is the
+    latest call's :class:`~qrkt.backends.hardware.CallRecord`: its cost, resubmissions
+    included and recorded even when the call failed (without faults it equals
+    :meth:`IBMRuntimeBackend.estimate` of that call), the ids of the jobs whose results it
+    returned, and their billed usage.
     """
 
     jobs: int = 0
     retries: int = 0
-    pubs: int = 0
     qpu_seconds: float = 0.0
-    last: CostEstimate | None = None
-    last_job_ids: tuple[str, ...] = ()
+    usage_seconds: float = 0.0
 
-    def record_cost(self, cost: CostEstimate, *, retries: int) -> None:
-        self.jobs += cost.jobs
+    def record_call(self, record: CallRecord, *, retries: int) -> None:
+        self.jobs += record.cost.jobs
         self.retries += retries
-        self.pubs += cost.pubs
-        self.qpu_seconds += cost.qpu_seconds
-        self.last = cost
+        self.qpu_seconds += record.cost.qpu_seconds or 0.0
+        self.usage_seconds += record.usage_seconds or 0.0
+        self.last = record
 
     def reset(self) -> None:
         super().reset()
-        self.jobs = self.retries = self.pubs = 0
-        self.qpu_seconds = 0.0
-        self.last = None
-        self.last_job_ids = ()
+        self.jobs = self.retries = 0
+        self.qpu_seconds = self.usage_seconds = 0.0
 
 
 class RuntimeClient:
@@ -250,6 +273,13 @@ class IBMRuntimeBackend(Backend):
       retry_delay: seconds before the first resubmission; doubled for each next one.
       max_executions_per_job: parameter sets x shots in one job; larger calls are split.
       seed: seeds local-mode sampling.
+      packing: ``"auto"`` (the default) runs as many parameter sets side by side per
+        execution as the device has good disjoint regions for, ``"off"`` one per execution,
+        an integer ``k`` exactly ``k`` (:mod:`qrkt.backends.packing`; sampler only).
+      packing_floor: leave out regions whose estimated fidelity is below this share of the
+        best region's.
+      price_per_second: US dollars per QPU second, for cost estimates (default: IBM's
+        published pay-as-you-go rate, :data:`IBM_PRICING`).
       cache_dir: where transpiled circuits are kept as QPY for other processes.
       service: a ``QiskitRuntimeService`` (or a :class:`RuntimeClient`, e.g. a test stand-in);
         by default one is built from the environment or a saved account when a real device
@@ -276,6 +306,9 @@ class IBMRuntimeBackend(Backend):
         retry_delay: float = 10.0,
         max_executions_per_job: int = MAX_EXECUTIONS_PER_JOB,
         seed: int | None = None,
+        packing: str | int = "auto",
+        packing_floor: float = 0.9,
+        price_per_second: float = IBM_PRICING.per_second,
         cache_dir: str | None = None,
         service: Any = None,
         channel: str | None = None,
@@ -296,8 +329,9 @@ class IBMRuntimeBackend(Backend):
             if not is_integer(value) or value < low:
                 raise BackendInputError(f"{label} must be an integer >= {low}, got {value!r}")
         check_seed(seed)
-        if not isinstance(retry_delay, int | float) or retry_delay < 0:
-            raise BackendInputError(f"retry_delay must be seconds >= 0, got {retry_delay!r}")
+        for label, value in (("retry_delay", retry_delay), ("price_per_second", price_per_second)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise BackendInputError(f"{label} must be a number >= 0, got {value!r}")
         if primitive == "sampler" and resilience_level > 0:
             raise UnsupportedError(
                 f"resilience_level={resilience_level} needs the estimator, got "
@@ -329,6 +363,9 @@ class IBMRuntimeBackend(Backend):
         self.retry_delay = float(retry_delay)
         self.max_executions_per_job = max_executions_per_job
         self.seed = seed
+        self.packing = _packing(packing, self.primitive)
+        self.packing_floor = _share("packing_floor", packing_floor)
+        self.pricing = replace(IBM_PRICING, per_second=float(price_per_second))
         self.cache_dir = cache_dir
         self.counts = RuntimeCounts()
         self.client = (
@@ -354,7 +391,7 @@ class IBMRuntimeBackend(Backend):
         )
         self._options = self._primitive_options()
         self._check_shots()
-        self._prepared: dict[Circuit, tuple[CompiledCircuit, float]] = {}
+        self._prepared: dict[Circuit, _Program] = {}
         self._session: Any = None
 
     @property
@@ -363,26 +400,35 @@ class IBMRuntimeBackend(Backend):
             return math.ceil(1 / self.precision**2)  # what the estimator runs for a precision
         return self.shots
 
-    def dry_run(self, circuit: Circuit, batch_size: int, gradient: bool = False) -> CostEstimate:
-        """What a call with ``batch_size`` samples would cost, without submitting anything.
+    def estimate(self, circuit: Circuit, rows: int) -> Cost:
+        """What a call with ``rows`` parameter sets would cost, without submitting anything.
 
-        Fails as :meth:`run` would if the circuit does not fit the device. With ``gradient``,
-        the cost of a training step: the forward call plus its parameter-shift gradient call
-        (``2 K batch_size`` parameter sets for ``K`` parametrized gates, one more round trip).
+        Fails as :meth:`run` would if the circuit does not fit the device.
         """
         self.check_circuit(circuit)
-        if not is_integer(batch_size) or batch_size < 1:
-            raise BackendInputError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-        cost = self._plan(circuit, batch_size)[2]
-        shifted = occurrence_circuit(circuit).circuit if gradient else None
-        if shifted is not None and shifted.n_inputs:  # no parametrized gate: no gradient call
-            cost = cost + self._plan(shifted, 2 * shifted.n_inputs * batch_size)[2]
-        return cost
+        if not is_integer(rows) or rows < 1:
+            raise BackendInputError(f"rows must be an integer >= 1, got {rows!r}")
+        return self._plan(circuit, rows)[2]
 
-    def transpiled(self, circuit: Circuit) -> QuantumCircuit:
-        """``circuit`` as it runs on the device: transpiled to its ISA (once), measured."""
+    def circuit_statistics(self, circuit: Circuit) -> CircuitStatistics:
+        """``circuit`` as it runs on the device: transpiled to its ISA (once), with its depth,
+        two-qubit gates and duration."""
         self.check_circuit(circuit)
-        return self._prepare(circuit)[0].sampler_circuit
+        program = self._prepare(circuit)
+        if program.packed is not None:
+            packed = program.packed
+            return CircuitStatistics(
+                depth=packed.depth,
+                two_qubit_gates=packed.two_qubit_gates,
+                duration_seconds=packed.duration_seconds or None,
+                regions=tuple(region.to_dict() for region in packed.regions),
+            )
+        isa = program.compiled.sampler_circuit
+        return CircuitStatistics(
+            depth=isa.depth(),
+            two_qubit_gates=sum(1 for op in isa.data if len(op.qubits) == 2),
+            duration_seconds=circuit_duration(isa, self.device.target) or None,
+        )
 
     def check_circuit(self, circuit: Circuit) -> None:
         if isinstance(circuit, Circuit) and circuit.n_qubits > self.capabilities.max_qubits:
@@ -400,57 +446,153 @@ class IBMRuntimeBackend(Backend):
             self._session = None
 
     def _run(self, circuit: Circuit, inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        compiled, chunks, _ = self._plan(circuit, inputs.shape[0])
-        values = parameter_array(compiled, inputs, weights)
-        pubs = [self._pub(compiled, values[rows]) for rows in chunks]
-        sizes = [rows.stop - rows.start for rows in chunks]
-        submitted: list[int] = []  # parameter sets of every job submitted, resubmissions too
+        program, chunks, planned = self._plan(circuit, inputs.shape[0])
+        if program.local_groups:
+            return self._simulate_regions(program, inputs, weights, chunks, planned)
+        job_pubs = [self._pubs(program, inputs[rows], weights) for rows in chunks]
+        sizes = [program.executions(rows.stop - rows.start) for rows in chunks]
+        submitted: list[int] = []  # executions of every job submitted, resubmissions too
+        jobs: list[Any] = []
         try:
-            with self._execution_mode(len(pubs)) as mode:
-                results = self._execute(mode, pubs, sizes, submitted)
+            with self._execution_mode(len(job_pubs)) as mode:
+                results = self._execute(mode, job_pubs, sizes, submitted, jobs)
         finally:
-            retries = max(0, len(submitted) - len(pubs))
-            cost = self._cost(submitted, self._prepared[circuit][1], round_trips=1 + retries)
-            self.counts.record_cost(cost, retries=retries)
+            retries = max(0, len(submitted) - len(job_pubs))
+            cost = self._cost(program, inputs.shape[0], submitted, round_trips=1 + retries)
+            record = CallRecord(cost, tuple(job.job_id() for job in jobs), _usage(jobs))
+            self.counts.record_call(record, retries=retries)
         return np.concatenate(
-            [self._expectations(r, circuit, n) for r, n in zip(results, sizes, strict=True)]
+            [
+                self._read(program, result, circuit, rows.stop - rows.start)
+                for result, rows in zip(results, chunks, strict=True)
+            ]
+        )
+
+    def _simulate_regions(
+        self,
+        program: _Program,
+        inputs: np.ndarray,
+        weights: np.ndarray,
+        chunks: list[slice],
+        planned: Cost,
+    ) -> np.ndarray:
+        """Local testing mode on a device too wide to simulate whole: a few regions at a time
+        run as jobs on a device holding only their qubits (exact for a noise model without
+        crosstalk). The call is recorded at the cost of the packed jobs the real device would
+        run."""
+        packed = program.packed
+        assert packed is not None
+        sizes = [program.executions(rows.stop - rows.start) for rows in chunks]
+        jobs: list[Any] = []
+        retries = 0
+        by_region = []
+        try:
+            for group, device in program.local_groups:
+                job_pubs = [
+                    [
+                        packed.sampler_pub(
+                            packed.values(inputs[rows], weights, region=group),
+                            self.shots,
+                            region=group,
+                        )
+                    ]
+                    for rows in chunks
+                ]
+                submitted: list[int] = []
+                region_jobs: list[Any] = []
+                try:
+                    by_region.append(self._execute(device, job_pubs, sizes, submitted, region_jobs))
+                finally:
+                    jobs += region_jobs
+                    retries += len(submitted) - len(job_pubs)
+        finally:
+            record = CallRecord(planned, tuple(job.job_id() for job in jobs), _usage(jobs))
+            self.counts.record_call(record, retries=retries)
+        return np.concatenate(
+            [
+                packed.local_expectations(
+                    [results[c][0] for results in by_region],
+                    [group for group, _ in program.local_groups],
+                    rows.stop - rows.start,
+                )
+                for c, rows in enumerate(chunks)
+            ]
         )
 
     # --- planning -------------------------------------------------------------------------------
 
-    def _plan(
-        self, circuit: Circuit, batch: int
-    ) -> tuple[CompiledCircuit, list[slice], CostEstimate]:
-        """The ISA circuit, the rows of each job and the cost, all before submitting."""
-        compiled, seconds_per_shot = self._prepare(circuit)
-        rows = self.max_executions_per_job // self.shots_per_circuit
-        chunks = [slice(start, min(start + rows, batch)) for start in range(0, batch, rows)]
-        sizes = [c.stop - c.start for c in chunks]
-        return compiled, chunks, self._cost(sizes, seconds_per_shot, round_trips=1)
+    def _plan(self, circuit: Circuit, batch: int) -> tuple[_Program, list[slice], Cost]:
+        """How ``circuit`` runs, the samples of each job and the cost, all before submitting.
 
-    def _prepare(self, circuit: Circuit) -> tuple[CompiledCircuit, float]:
-        """Transpile ``circuit`` for the device and check it, once; with its seconds per shot."""
+        A job holds at most ``max_executions_per_job`` executions x shots; with packing, an
+        execution runs ``k`` samples, so a job's samples are whole rows of ``k``.
+        """
+        program = self._prepare(circuit)
+        rows = program.samples_per_execution * (
+            self.max_executions_per_job // self.shots_per_circuit
+        )
+        chunks = [slice(start, min(start + rows, batch)) for start in range(0, batch, rows)]
+        sizes = [program.executions(c.stop - c.start) for c in chunks]
+        return program, chunks, self._cost(program, batch, sizes, round_trips=1)
+
+    def _prepare(self, circuit: Circuit) -> _Program:
+        """Transpile ``circuit`` for the device (packed side by side where packing is on and
+        pays) and check it, once."""
         if circuit not in self._prepared:
+            rep_delay = _configuration_value(self.device, "default_rep_delay", DEFAULT_REP_DELAY_S)
             compiled = transpile_for(circuit, self.device, self.optimization_level, self.cache_dir)
             check_isa(compiled.sampler_circuit, self.device)
-            seconds_per_shot = _configuration_value(
-                self.device, "default_rep_delay", DEFAULT_REP_DELAY_S
-            ) + _duration(compiled.sampler_circuit, self.device)
-            self._prepared[circuit] = (compiled, seconds_per_shot)
+            packed = self._pack(circuit)
+            if packed is None:
+                duration = circuit_duration(compiled.sampler_circuit, self.device.target)
+                program = _Program(compiled, None, rep_delay + duration)
+            else:
+                check_isa(packed.wide, self.device)
+                whole = packed.n_regions * circuit.n_qubits <= LOCAL_SIMULATION_QUBITS
+                groups = (
+                    ()
+                    if whole or not self._local
+                    else tuple(
+                        (
+                            group,
+                            region_device(self.device, [packed.regions[r] for r in group.regions]),
+                        )
+                        for group in packed.local_groups(LOCAL_SIMULATION_QUBITS)
+                    )
+                )
+                program = _Program(compiled, packed, rep_delay + packed.duration_seconds, groups)
+            self._prepared[circuit] = program
         return self._prepared[circuit]
 
-    def _cost(self, sizes: list[int], seconds_per_shot: float, round_trips: int) -> CostEstimate:
-        """The cost of jobs of ``sizes`` parameter sets each."""
-        shots = self.shots_per_circuit
-        return CostEstimate(
-            device=self.device_name,
-            jobs=len(sizes),
-            pubs=len(sizes),
-            circuits=sum(sizes),
-            shots=sum(sizes) * shots,
-            round_trips=round_trips if sizes else 0,
-            qpu_seconds=sum(JOB_OVERHEAD_S + n * shots * seconds_per_shot for n in sizes),
+    def _pack(self, circuit: Circuit) -> PackedCircuit | None:
+        """``circuit`` packed on the device's best regions; ``None`` where packing is off,
+        gains nothing (one region) or the primitive cannot read packed results."""
+        if self.packing == "off" or self.primitive != "sampler":
+            return None
+        count = None if self.packing == "auto" else self.packing
+        regions = choose_regions(
+            self.device, circuit.n_qubits, count=count, floor=self.packing_floor
         )
+        if len(regions) < 2:
+            return None
+        return pack(circuit, self.device, regions, self.optimization_level)
+
+    def _cost(
+        self, program: _Program, parameter_sets: int, sizes: list[int], round_trips: int
+    ) -> Cost:
+        """The cost of one call of ``parameter_sets`` sets whose jobs run ``sizes``
+        executions each (resubmissions included)."""
+        shots = self.shots_per_circuit
+        cost = Cost(
+            calls=1,
+            jobs=len(sizes),
+            round_trips=round_trips if sizes else 0,
+            parameter_sets=parameter_sets,
+            executions=sum(sizes),
+            shots=sum(sizes) * shots,
+            qpu_seconds=sum(JOB_OVERHEAD_S + n * shots * program.seconds_per_shot for n in sizes),
+        )
+        return replace(cost, price=self.pricing.price(cost))
 
     def _check_shots(self) -> None:
         """Fail at construction where one parameter set cannot be run at all."""
@@ -467,19 +609,21 @@ class IBMRuntimeBackend(Backend):
                 f"{shots}; use fewer shots (or a coarser precision)"
             )
 
+    @property
+    def _local(self) -> bool:
+        """Whether the device is local testing mode's (Aer or a fake device), not IBM's."""
+        from qiskit_ibm_runtime import IBMBackend
+
+        return not isinstance(self.device, IBMBackend)
+
     def _check_local_estimator(self) -> None:
         """Fail at construction where the estimator cannot run locally at all: it measures
         every qubit of the device, so locally it simulates them all (Aer then fails at
         ``job.result()`` for want of memory); the sampler measures only the circuit's."""
         from qiskit_aer import AerSimulator
-        from qiskit_ibm_runtime import IBMBackend
 
         limit = AerSimulator().num_qubits  # what Aer can hold in this machine's memory
-        if (
-            self.primitive == "estimator"
-            and not isinstance(self.device, IBMBackend)  # local testing mode
-            and self.device.num_qubits > limit
-        ):
+        if self.primitive == "estimator" and self._local and self.device.num_qubits > limit:
             raise UnsupportedError(
                 f"the estimator measures all {self.device.num_qubits} qubits of "
                 f"{self.device_name!r}, which local testing mode cannot simulate (at most "
@@ -532,12 +676,16 @@ class IBMRuntimeBackend(Backend):
                 batch.close()
 
     def _execute(
-        self, mode: Any, pubs: list[Any], sizes: list[int], submitted: list[int]
-    ) -> list[Any]:
-        """Submit every PUB as a job, then collect the results in order, resubmitting only
-        the jobs that fail; on giving up, cancel the jobs still pending."""
+        self,
+        mode: Any,
+        pubs: list[list[Any]],
+        sizes: list[int],
+        submitted: list[int],
+        jobs: list[Any],
+    ) -> list[list[Any]]:
+        """Submit each job's PUBs (into ``jobs``), then collect the results in order,
+        resubmitting only the jobs that fail; on giving up, cancel the jobs still pending."""
         primitive = self._primitive_class()(mode=mode, options=self._options)
-        jobs: list[Any] = []
         results: list[Any] = []
         try:
             for index in range(len(pubs)):
@@ -549,15 +697,19 @@ class IBMRuntimeBackend(Backend):
                 with contextlib.suppress(Exception):  # best effort: the error raised matters
                     job.cancel()
             raise
-        self.counts.last_job_ids = tuple(job.job_id() for job in jobs)
         return results
 
     def _submit(
-        self, primitive: Any, pubs: list[Any], sizes: list[int], index: int, submitted: list[int]
+        self,
+        primitive: Any,
+        pubs: list[list[Any]],
+        sizes: list[int],
+        index: int,
+        submitted: list[int],
     ) -> Any:
         where = f"job {index + 1} of {len(pubs)} on {self.device_name!r}"
         try:
-            job = self.client.submit(primitive, [pubs[index]])
+            job = self.client.submit(primitive, pubs[index])
         except Exception as error:
             reason = masked_reason(error)
             raise JobError(
@@ -567,7 +719,7 @@ class IBMRuntimeBackend(Backend):
             ) from error
         submitted.append(sizes[index])
         logger.info(
-            "submitted %s, job %s: %d parameter sets x %d shots",
+            "submitted %s, job %s: %d executions x %d shots",
             where,
             job.job_id(),
             sizes[index],
@@ -578,19 +730,19 @@ class IBMRuntimeBackend(Backend):
     def _result(
         self,
         primitive: Any,
-        pubs: list[Any],
+        pubs: list[list[Any]],
         sizes: list[int],
         jobs: list[Any],
         index: int,
         submitted: list[int],
-    ) -> Any:
-        """The PUB result of job ``index``, resubmitting it with back-off while it faults."""
+    ) -> list[Any]:
+        """The PUB results of job ``index``, resubmitting it with back-off while it faults."""
         faults = job_faults()
         where = f"job {index + 1} of {len(pubs)} on {self.device_name!r}"
         for attempt in range(self.max_retries + 1):
             job = jobs[index]
             try:
-                return job.result()[0]
+                return list(job.result())
             except faults as error:
                 reason, cause = masked_reason(error), error
             except Exception as error:  # not a job fault: resubmitting would fail the same way
@@ -632,21 +784,33 @@ class IBMRuntimeBackend(Backend):
 
         return Estimator
 
-    def _pub(self, compiled: CompiledCircuit, values: np.ndarray) -> tuple[Any, ...]:
-        if self.primitive == "sampler":
-            return sampler_pub(compiled, values, self.shots)
-        return estimator_pub(compiled, values)
+    def _pubs(self, program: _Program, inputs: np.ndarray, weights: np.ndarray) -> list[Any]:
+        """The PUB of one job: the circuit alone, or packed."""
+        packed = program.packed
+        if packed is None:
+            values = parameter_array(program.compiled, inputs, weights)
+            if self.primitive == "sampler":
+                return [sampler_pub(program.compiled, values, self.shots)]
+            return [estimator_pub(program.compiled, values)]
+        return [packed.sampler_pub(packed.values(inputs, weights), self.shots)]
 
-    def _expectations(self, pub_result: Any, circuit: Circuit, batch: int) -> np.ndarray:
-        if self.primitive == "sampler":
-            return sampler_expectations(pub_result, circuit, batch)
-        return estimator_expectations(pub_result, batch)
+    def _read(
+        self, program: _Program, results: list[Any], circuit: Circuit, samples: int
+    ) -> np.ndarray:
+        """``(samples, n_observables)`` from the PUB results of one job of :meth:`_pubs`."""
+        packed = program.packed
+        if packed is None:
+            if self.primitive == "sampler":
+                return sampler_expectations(results[0], circuit, samples)
+            return estimator_expectations(results[0], samples)
+        return packed.expectations(results[0], samples)
 
     def __repr__(self) -> str:
         shots = f"precision {self.precision}" if self.precision else f"{self.shots} shots"
         return (
             f"<qrkt backend {self.name!r} ({self.device_name}, {self.primitive}, {shots}, "
-            f"resilience {self.resilience_level}, {self.execution_mode} mode): "
+            f"resilience {self.resilience_level}, packing {self.packing} (floor "
+            f"{self.packing_floor}), {self.execution_mode} mode): "
             f"{self.capabilities.summary()}>"
         )
 
@@ -655,6 +819,17 @@ def require_runtime() -> None:
     """Raise :class:`MissingDependencyError` naming the fix unless the runtime client imports
     (local testing mode simulates with Aer)."""
     require("the ibm_runtime backend", ["qiskit", "qiskit_aer", "qiskit_ibm_runtime"], "ibm")
+
+
+def _usage(jobs: list[Any]) -> float | None:
+    """The quantum seconds the service billed for ``jobs`` (``job.usage()``); ``None`` if none
+    was billed by the service (local testing mode's jobs report 0 for every job)."""
+    from qiskit_ibm_runtime.fake_provider.local_runtime_job import LocalRuntimeJob
+
+    billed = [job for job in jobs if not isinstance(job, LocalRuntimeJob)]
+    usages = [job.usage() for job in billed if callable(getattr(job, "usage", None))]
+    known = [float(u) for u in usages if u is not None]
+    return sum(known) if known else None
 
 
 def job_faults() -> tuple[type[BaseException], ...]:
@@ -703,21 +878,33 @@ def masked_reason(error: BaseException) -> str:
     return text.replace(token, "***") if token else text
 
 
-def _duration(qc: QuantumCircuit, device: BackendV2) -> float:
-    """Seconds ``qc`` takes on ``device``; 0 where the target has no durations (Aer)."""
-    from qiskit.exceptions import QiskitError
-
-    try:
-        return float(qc.estimate_duration(device.target, unit="s"))
-    except QiskitError:
-        return 0.0
-
-
 def _configuration_value(device: BackendV2, field: str, default: Any) -> Any:
     """A field of the device's configuration (IBM and fake devices have one), else ``default``."""
     configuration = getattr(device, "configuration", None)
     value = getattr(configuration(), field, None) if callable(configuration) else None
     return default if value is None else value
+
+
+def _packing(packing: object, primitive: str) -> str | int:
+    """``packing`` checked: ``"auto"``, ``"off"`` or a number of regions >= 1 (sampler only)."""
+    if packing in ("auto", "off"):
+        return str(packing)
+    if not is_integer(packing) or packing < 1:
+        raise BackendInputError(
+            f"packing must be 'auto', 'off' or a number of regions >= 1, got {packing!r}"
+        )
+    if packing > 1 and primitive != "sampler":
+        raise UnsupportedError(
+            f"packing={packing} needs the sampler (it reads each region's bits), got "
+            f"primitive={primitive!r}; use resilience_level=0, or packing='off'"
+        )
+    return int(packing)
+
+
+def _share(label: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise BackendInputError(f"{label} must be a number from 0 to 1, got {value!r}")
+    return float(value)
 
 
 def _check_choice(label: str, value: object, choices: tuple[object, ...]) -> None:

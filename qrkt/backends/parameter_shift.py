@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qrkt.backends.base import Backend
+from qrkt.backends.hardware import Cost
 from qrkt.circuits.ir import Circuit, Gate, ParamKind, input_param
 
 
@@ -89,3 +90,12 @@ def parameter_shift_vjp(
         else:
             grad_weights[index] += per_occurrence[:, occurrence].sum()
     return grad_inputs, grad_weights
+
+
+def parameter_shift_cost(backend: Backend, circuit: Circuit, rows: int) -> Cost:
+    """What :func:`parameter_shift_vjp` of a call with ``rows`` parameter sets costs on
+    ``backend``: one call of ``2 K rows`` parameter sets, nothing where no gate is parametrized."""
+    shifted = occurrence_circuit(circuit).circuit
+    if not shifted.n_inputs:
+        return Cost()
+    return backend.estimate(shifted, 2 * shifted.n_inputs * rows)

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from qiskit.primitives.containers import BindingsArray
     from qiskit.providers import BackendV2
     from qiskit.quantum_info import SparsePauliOp
+    from qiskit.transpiler import Target
 
 MEASUREMENT_REGISTER = "meas"
 """Name of the classical register the sampler circuit measures IR qubit ``j`` into (bit ``j``)."""
@@ -171,6 +172,16 @@ def transpile_for(
     )
     _TRANSPILED[key] = compiled
     return compiled
+
+
+def circuit_duration(qc: QuantumCircuit, target: Target) -> float:
+    """Seconds ``qc`` takes on ``target``, from its gate durations; 0 where it has none (Aer)."""
+    from qiskit.exceptions import QiskitError
+
+    try:
+        return float(qc.estimate_duration(target, unit="s"))
+    except QiskitError:
+        return 0.0
 
 
 def device_fingerprint(backend: BackendV2) -> str:

@@ -31,7 +31,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +39,17 @@ import jax
 import numpy as np
 
 from qrkt.backends.base import Backend
+from qrkt.backends.hardware import CircuitStatistics, Cost, Pricing
 from qrkt.backends.registry import get_backend
 from qrkt.circuits.ir import Circuit
-from qrkt.errors import TrainingError
-from qrkt.training.evaluation import EvaluationTarget, load_target, write_json
+from qrkt.errors import TrainingError, check_int
+from qrkt.tables import format_table
+from qrkt.training.evaluation import EvaluationTarget, ModelSource, load_target, write_json
 from qrkt.training.files import write_arrays_atomically
 from qrkt.training.layer_calls import LayerCall, LayerCallRecorder
 from qrkt.training.metrics import classification_metrics
 from qrkt.training.parallel import DataParallel
+from qrkt.training.shot_budget import ShotChoice, choose_shots
 from qrkt.training.steps import eval_step
 
 EXACT_BACKEND = "reference"
@@ -56,33 +59,9 @@ JAX called from one while another waits can deadlock."""
 
 Progress = Callable[[int, int], None]
 
-
-@dataclass(frozen=True)
-class Cost:
-    """What some layer calls cost. ``qpu_seconds`` is an estimate, ``None`` where the backend
-    cannot price its calls (only IBM Quantum can)."""
-
-    calls: int
-    jobs: int
-    circuits: int
-    shots: int
-    round_trips: int
-    qpu_seconds: float | None
-
-    def __add__(self, other: Cost) -> Cost:
-        qpu = (
-            None
-            if self.qpu_seconds is None or other.qpu_seconds is None
-            else self.qpu_seconds + other.qpu_seconds
-        )
-        return Cost(
-            self.calls + other.calls,
-            self.jobs + other.jobs,
-            self.circuits + other.circuits,
-            self.shots + other.shots,
-            self.round_trips + other.round_trips,
-            qpu,
-        )
+DEVICE_BATCH = 1024
+"""Samples per batch on a host backend unless given. Every layer call of a batch is one job and
+one round trip, whatever its size, so the fewer batches the less the per-job overhead costs."""
 
 
 @dataclass(frozen=True)
@@ -92,16 +71,24 @@ class CircuitUse:
     Attributes:
       qubits: its width; layers: the layers that call it; calls: its calls per batch.
       rows_per_sample: parameter sets per sample in each call (one per token).
-      depth, two_qubit_gates: of the circuit transpiled for the device; ``None`` where the
-        backend does not transpile.
+      statistics: the circuit as the device runs it (depth, two-qubit gates, duration, packed
+        regions); ``None`` where the backend runs it as it is (a simulator).
     """
 
     qubits: int
     layers: tuple[str, ...]
     calls: int
     rows_per_sample: int
-    depth: int | None
-    two_qubit_gates: int | None
+    statistics: CircuitStatistics | None
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """What one quantum layer's calls cost in a full batch."""
+
+    layer: str
+    qubits: int
+    cost: Cost
 
 
 @dataclass(frozen=True)
@@ -113,7 +100,10 @@ class EvaluationPlan:
       samples: samples to evaluate; batch_sizes: of each batch, in order.
       calls_per_batch: quantum-layer calls of one batch, in the order they ran.
       circuits: the distinct circuits and how they are used.
+      layers: each layer's cost in a full batch.
       batch: the cost of a full batch; total: of the whole run.
+      pricing: how the backend's vendor bills, ``None`` for a simulator.
+      shots: how the shots were chosen (``shots="auto"``), else ``None``.
     """
 
     backend: str
@@ -121,8 +111,11 @@ class EvaluationPlan:
     batch_sizes: tuple[int, ...]
     calls_per_batch: int
     circuits: tuple[CircuitUse, ...]
+    layers: tuple[LayerCost, ...]
     batch: Cost
     total: Cost
+    pricing: Pricing | None
+    shots: ShotChoice | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -133,33 +126,86 @@ class EvaluationPlan:
             f"backend     {self.backend}",
             f"samples     {self.samples} in {len(self.batch_sizes)} batch(es) of "
             f"{self.batch_sizes[0]}",
-            f"per batch   {_cost_line(self.batch)}",
-            f"in all      {_cost_line(self.total)}",
-            "circuits:",
+            *([f"shots       {self.shots.report()}"] if self.shots else []),
+            f"per batch   {cost_line(self.batch)}",
+            f"in all      {cost_line(self.total)}",
         ]
-        for use in self.circuits:
-            transpiled = (
-                f", transpiled depth {use.depth}, {use.two_qubit_gates} two-qubit gates"
-                if use.depth is not None
-                else ""
+        if self.pricing is not None:
+            lines.append(f"prices      {self.pricing.source}")
+            if self.pricing.free_seconds and self.total.qpu_seconds is not None:
+                share = self.total.qpu_seconds / self.pricing.free_seconds
+                lines.append(
+                    f"free plan   the run takes {share:.1%} of the {self.pricing.free_plan} "
+                    f"({self.pricing.free_seconds:,.0f} s)"
+                )
+        lines.append("per layer, one full batch:")
+        rows = [("layer", "qubits", "calls", "sets", "executions", "shots", "QPU s", "USD")]
+        for layer in self.layers:
+            cost = layer.cost
+            rows.append(
+                (
+                    layer.layer,
+                    str(layer.qubits),
+                    str(cost.calls),
+                    f"{cost.parameter_sets:,}",
+                    f"{cost.executions:,}",
+                    f"{cost.shots:,}",
+                    _number(cost.qpu_seconds, ".1f"),
+                    _number(cost.price, ",.2f"),
+                )
             )
+        lines += ["  " + line for line in format_table(rows).splitlines()]
+        lines.append("circuits:")
+        for use in self.circuits:
             lines.append(
                 f"  {use.qubits} qubits: {use.calls} call(s) per batch from {len(use.layers)} "
-                f"layer(s), {use.rows_per_sample} parameter set(s) per sample{transpiled}"
+                f"layer(s), {use.rows_per_sample} parameter set(s) per sample"
+                f"{_statistics_line(use.statistics)}"
             )
+            for index, region in enumerate(use.statistics.regions if use.statistics else ()):
+                lines.append(f"    region {index}: {_region_line(region)}")
         return "\n".join(lines)
 
 
-def _cost_line(cost: Cost) -> str:
+def cost_line(cost: Cost) -> str:
+    """A cost in one line of text."""
+    packed = f" in {cost.executions:,} executions" if cost.executions != cost.parameter_sets else ""
     qpu = "" if cost.qpu_seconds is None else f", estimated QPU time {cost.qpu_seconds:,.0f} s"
+    price = "" if cost.price is None else f", USD {cost.price:,.2f}"
     return (
         f"{cost.jobs:,} job(s) in {cost.round_trips:,} sequential round trip(s), "
-        f"{cost.circuits:,} circuits, {cost.shots:,} shots{qpu}"
+        f"{cost.parameter_sets:,} circuits{packed}, {cost.shots:,} shots{qpu}{price}"
     )
 
 
+def _statistics_line(statistics: CircuitStatistics | None) -> str:
+    if statistics is None:
+        return ""
+    duration = (
+        ""
+        if statistics.duration_seconds is None
+        else f", {statistics.duration_seconds * 1e6:,.1f} us an execution"
+    )
+    return (
+        f"; transpiled depth {statistics.depth}, {statistics.two_qubit_gates} two-qubit gates"
+        f"{duration}"
+        + (f"; {len(statistics.regions)} region(s) side by side" if statistics.regions else "")
+    )
+
+
+def _region_line(region: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{key.replace('_', ' ')} {_number(value, '.4f') if isinstance(value, float) else value}"
+        for key, value in region.items()
+    )
+
+
+def _number(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
 def dry_run(
-    workdir: str | Path,
+    source: ModelSource,
     *,
     backend: str,
     backend_options: tuple[tuple[str, object], ...] = (),
@@ -167,98 +213,128 @@ def dry_run(
     data_dir: str | Path | None = None,
     limit: int | None = None,
     batch_size: int | None = None,
+    shot_agreement: float = 0.99,
 ) -> EvaluationPlan:
-    """The plan of ``evaluate(workdir, ...)`` with these arguments; nothing is submitted."""
-    target = load_target(
-        workdir, split=split, data_dir=data_dir, limit=limit, batch_size=batch_size
-    )
+    """The plan of ``evaluate(source, ...)`` with these arguments; nothing is submitted."""
+    target = load_target(source, split=split, data_dir=data_dir, limit=limit)
     if target.trained.model.circuit is None:
         raise TrainingError(
             f"preset {target.trained.config.preset!r} is classical: it runs no circuits, so "
             "there is nothing to plan; evaluate it directly"
         )
-    return plan_evaluation(target, get_backend(backend, **dict(backend_options)))
+    target = device_batches(target, batch_size)
+    instance, shots = device_backend(target, backend, backend_options, shot_agreement)
+    return plan_evaluation(target, instance, shots)
 
 
-def plan_evaluation(target: EvaluationTarget, backend: Backend) -> EvaluationPlan:
+def device_batches(target: EvaluationTarget, batch_size: int | None) -> EvaluationTarget:
+    """``target`` in batches of ``batch_size`` samples, by default :data:`DEVICE_BATCH`."""
+    if batch_size is not None:
+        check_int("batch_size", batch_size, minimum=1, error=TrainingError)
+    return replace(target, batch_size=batch_size or min(len(target.data), DEVICE_BATCH))
+
+
+def device_backend(
+    target: EvaluationTarget,
+    backend: str,
+    backend_options: tuple[tuple[str, object], ...],
+    shot_agreement: float,
+) -> tuple[Backend, ShotChoice | None]:
+    """The backend, with its shots chosen by :func:`~qrkt.training.shot_budget.choose_shots`
+    on the first batch's samples where ``shots`` is ``"auto"``."""
+    options = dict(backend_options)
+    choice = None
+    if options.get("shots") == "auto":
+        rows = next(_batches(len(target.data), target.batch_size))
+        choice = choose_shots(
+            target.trained.model,
+            target.trained.params,
+            target.data.inputs[rows],
+            target.data.labels[rows],
+            agreement=shot_agreement,
+        )
+        options["shots"] = choice.shots
+    return get_backend(backend, **options), choice
+
+
+def plan_evaluation(
+    target: EvaluationTarget, backend: Backend, shots: ShotChoice | None = None
+) -> EvaluationPlan:
     """Find a batch's layer calls on the exact simulator, check that the backend can run every
-    circuit, and price the run; nothing is submitted."""
+    circuit, and price the run; nothing is submitted. ``shots`` is how the backend's shots were
+    chosen, if they were."""
     rows = next(_batches(len(target.data), target.batch_size))
-    return _plan(target, backend, _exact_run(target).run_batch(0, rows)[2], len(rows))
+    return _plan(target, backend, _exact_run(target).run_batch(0, rows)[2], len(rows), shots)
 
 
 def _plan(
-    target: EvaluationTarget, backend: Backend, calls: list[LayerCall], samples: int
+    target: EvaluationTarget,
+    backend: Backend,
+    calls: list[LayerCall],
+    samples: int,
+    shots: ShotChoice | None,
 ) -> EvaluationPlan:
     """The plan from the layer calls of a batch of ``samples`` samples."""
     sizes = tuple(len(rows) for rows in _batches(len(target.data), target.batch_size))
     for circuit in {call.circuit for call in calls}:
         backend.check_circuit(circuit)
 
-    def batch_cost(size: int) -> Cost:
-        return sum(
-            (_call_cost(backend, call.circuit, call.rows // samples * size) for call in calls),
-            Cost(0, 0, 0, 0, 0, 0.0),
-        )
+    def call_costs(size: int) -> list[Cost]:
+        return [backend.estimate(call.circuit, call.rows // samples * size) for call in calls]
 
-    costs = {size: batch_cost(size) for size in set(sizes)}
+    full = call_costs(sizes[0])
+    layers: dict[str, LayerCost] = {}
+    for call, cost in zip(calls, full, strict=True):
+        known = layers.get(call.layer)
+        layers[call.layer] = LayerCost(
+            call.layer, call.circuit.n_qubits, cost if known is None else known.cost + cost
+        )
     uses: dict[Circuit, list[LayerCall]] = defaultdict(list)
     for call in calls:
         uses[call.circuit].append(call)
-    transpiled = getattr(backend, "transpiled", None)
-    circuits = []
-    for circuit, its_calls in uses.items():
-        isa = transpiled(circuit) if transpiled else None
-        circuits.append(
-            CircuitUse(
-                qubits=circuit.n_qubits,
-                layers=tuple(sorted({call.layer for call in its_calls})),
-                calls=len(its_calls),
-                rows_per_sample=its_calls[0].rows // samples,
-                depth=None if isa is None else isa.depth(),
-                two_qubit_gates=None
-                if isa is None
-                else sum(1 for op in isa.data if len(op.qubits) == 2),
-            )
+    circuits = tuple(
+        CircuitUse(
+            qubits=circuit.n_qubits,
+            layers=tuple(sorted({call.layer for call in its_calls})),
+            calls=len(its_calls),
+            rows_per_sample=its_calls[0].rows // samples,
+            statistics=backend.circuit_statistics(circuit),
         )
+        for circuit, its_calls in uses.items()
+    )
+    batch_costs = {size: sum(call_costs(size), Cost()) for size in set(sizes[1:])}
+    batch_costs[sizes[0]] = sum(full, Cost())
     return EvaluationPlan(
         backend=repr(backend),
         samples=len(target.data),
         batch_sizes=sizes,
         calls_per_batch=len(calls),
-        circuits=tuple(circuits),
-        batch=costs[sizes[0]],
-        total=sum((costs[size] for size in sizes), Cost(0, 0, 0, 0, 0, 0.0)),
-    )
-
-
-def _call_cost(backend: Backend, circuit: Circuit, rows: int) -> Cost:
-    """One call's cost: the backend's own estimate (IBM Quantum's ``dry_run``), else one run."""
-    dry_run = getattr(backend, "dry_run", None)
-    if dry_run is None:
-        return Cost(1, 1, rows, rows * backend.shots_per_circuit, 1, None)
-    estimate = dry_run(circuit, rows)
-    return Cost(
-        1,
-        estimate.jobs,
-        estimate.circuits,
-        estimate.shots,
-        estimate.round_trips,
-        estimate.qpu_seconds,
+        circuits=circuits,
+        layers=tuple(layers.values()),
+        batch=batch_costs[sizes[0]],
+        total=sum((batch_costs[size] for size in sizes), Cost()),
+        pricing=backend.pricing,
+        shots=shots,
     )
 
 
 def evaluate_journaled(
     target: EvaluationTarget,
-    backend: Backend,
+    backend_name: str,
+    backend_options: tuple[tuple[str, object], ...],
     name: str,
     *,
+    batch_size: int | None = None,
+    shot_agreement: float = 0.99,
     resume: bool = False,
     progress: Progress | None = None,
     command: str | None = None,
 ) -> dict[str, Any]:
-    """Evaluate ``target`` on a host ``backend`` as the module describes; write and return the
-    metrics, with what the run spent and its parity with the exact simulator."""
+    """Evaluate ``target`` on the host backend ``backend_name`` as the module describes (the
+    arguments are :func:`~qrkt.training.evaluation.evaluate`'s); write and return the metrics,
+    with what the run spent and its parity with the exact simulator."""
+    target = device_batches(target, batch_size)
+    backend, shots = device_backend(target, backend_name, backend_options, shot_agreement)
     run = _RunDirectory(target.trained.files.path / "evaluations" / f"{target.split}-{name}")
     run.claim(_settings(target, backend), resume)
     exact = _exact_run(target)
@@ -278,7 +354,7 @@ def evaluate_journaled(
             exact_losses, exact_probabilities, exact_calls = exact.run_batch(index, rows)
             if plan is None:
                 # Checks every circuit before the first submission.
-                plan = _plan(target, backend, exact_calls, len(rows))
+                plan = _plan(target, backend, exact_calls, len(rows), shots)
                 write_json(run.plan, plan.to_dict())
             losses, probabilities, calls = device.run_batch(index, rows)
             run.save_batch(
@@ -293,10 +369,9 @@ def evaluate_journaled(
             if progress:
                 progress(index + 1, len(batches))
     finally:
-        close = getattr(backend, "close", None)
-        if close:
-            close()  # an IBM Quantum session, say
+        backend.close()  # an IBM Quantum session, say
     result = _report(target, backend, name, run, batches, command)
+    result["shot_choice"] = None if shots is None else shots.to_dict()
     result["seconds_this_run"] = time.perf_counter() - started
     write_json(result["path"], result)
     return result
@@ -406,7 +481,16 @@ class _RunDirectory:
             error_counts=np.asarray([e.size for e in errors]),
             error_max=np.asarray([e.max() for e in errors]),
             replayed=np.asarray([call.replayed for call in calls]),
-            jobs=np.asarray([len(call.job_ids) for call in calls]),
+            jobs=np.asarray([len(call.record.job_ids) for call in calls]),
+            estimated_qpu_seconds=np.asarray(
+                [call.record.cost.qpu_seconds or 0.0 for call in calls]
+            ),
+            usage_seconds=np.asarray(
+                [
+                    np.nan if call.record.usage_seconds is None else call.record.usage_seconds
+                    for call in calls
+                ]
+            ),
         )
 
 
@@ -465,11 +549,20 @@ def _report(
         "calls_run": calls - replayed,
         "calls_replayed": replayed,
         "jobs": int(joined["jobs"][~joined["replayed"]].sum()),
+        "estimated_qpu_seconds": float(joined["estimated_qpu_seconds"].sum()),
+        "billed_qpu_seconds": _billed(joined["usage_seconds"]),
         "parity": {key: parity[key] for key in parity if key != "layers"},
         "run_directory": str(run.path),
         "command": command,
         "path": str(target.trained.files.evaluation(target.split, name)),
     }
+
+
+def _billed(usage: np.ndarray) -> float | None:
+    """What the vendor billed for the calls that reported it (``job.usage()``); ``None`` if
+    none did (simulators, local testing modes)."""
+    known = usage[~np.isnan(usage)]
+    return float(known.sum()) if known.size else None
 
 
 def _layer_errors(joined: dict[str, np.ndarray]) -> list[dict[str, Any]]:

@@ -18,12 +18,12 @@ import jax
 import numpy as np
 
 from qrkt.backends.base import JaxBackend
-from qrkt.backends.registry import get_backend
-from qrkt.data import Split
+from qrkt.backends.registry import backend_entry
+from qrkt.data import Split, shipped_validation
 from qrkt.errors import TrainingError, check_int
 from qrkt.models import ModelConfig
 from qrkt.presets import build_model, example_inputs
-from qrkt.training.checkpoint import load_checkpoint
+from qrkt.training.checkpoint import Checkpoint, load_checkpoint
 from qrkt.training.config import TrainConfig
 from qrkt.training.files import write_atomically
 from qrkt.training.metrics import classification_metrics
@@ -40,7 +40,8 @@ class TrainedModel:
     """A run's best checkpoint, ready to apply.
 
     Attributes:
-      files: the run's work directory; config: its training configuration.
+      files: where its evaluations write (the run's work directory); config: its training
+        configuration.
       model: the checkpoint's model configuration; params: its parameters (NumPy leaves).
       checkpoint: the checkpoint's path; digest: its SHA-256; epoch: the epoch it is from.
     """
@@ -54,10 +55,19 @@ class TrainedModel:
     epoch: int
 
 
+ModelSource = str | Path | TrainedModel
+"""What an evaluation takes: a run's work directory, or a trained model already read."""
+
+
 def load_best(workdir: str | Path) -> TrainedModel:
     """The best checkpoint of the run in ``workdir``."""
     files = WorkDir(Path(workdir))
-    checkpoint = load_checkpoint(files.best)
+    return read_trained(load_checkpoint(files.best), files)
+
+
+def read_trained(checkpoint: Checkpoint, files: WorkDir) -> TrainedModel:
+    """``checkpoint`` (a best checkpoint, as read) as a model to apply; its evaluations write
+    to ``files``."""
     model_config = ModelConfig.from_dict(checkpoint.metadata["model"])
     model = build_model(model_config)
     shapes = jax.eval_shape(
@@ -68,7 +78,7 @@ def load_best(workdir: str | Path) -> TrainedModel:
         config=TrainConfig.from_dict(checkpoint.metadata["train_config"]),
         model=model_config,
         params=checkpoint.restore("params", shapes["params"]),
-        checkpoint=files.best,
+        checkpoint=checkpoint.path,
         digest=checkpoint.digest,
         epoch=checkpoint.metadata["epoch"],
     )
@@ -105,41 +115,58 @@ class EvaluationTarget:
 
 
 def load_target(
-    workdir: str | Path,
+    source: ModelSource,
     *,
     split: str = "validation",
     data_dir: str | Path | None = None,
     limit: int | None = None,
     batch_size: int | None = None,
 ) -> EvaluationTarget:
-    """The best checkpoint of the run in ``workdir`` and the samples to evaluate it on; the
-    arguments are :func:`evaluate`'s."""
+    """The trained model of ``source`` and the samples to evaluate it on; the arguments are
+    :func:`evaluate`'s."""
     if split not in SPLITS:
         raise TrainingError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
     for label, value in (("limit", limit), ("batch_size", batch_size)):
         if value is not None:
             check_int(label, value, minimum=1, error=TrainingError)
-    trained = load_best(workdir)
-    dataset = load_data(trained.model, trained.config.dataset, data_dir or trained.config.data_dir)
-    data = dataset.validation if split == "validation" else dataset.test
-    if data is None:
-        raise TrainingError(
-            f"the {dataset.name} dataset has no test split (its source has no test files); "
-            "evaluate --split validation, or give a --data-dir that holds the test files"
-        )
+    trained = as_trained(source)
+    data = _samples(trained, split, data_dir or trained.config.data_dir)
     if limit is not None:
         data = Split(data.inputs[:limit], data.labels[:limit])
     return EvaluationTarget(
         trained=trained,
-        dataset=dataset.name,
+        dataset=trained.config.dataset,
         split=split,
         data=data,
         batch_size=batch_size or trained.config.batch_size,
     )
 
 
+def _samples(trained: TrainedModel, split: str, data_dir: str | Path | None) -> Split:
+    """The ``split`` that ``trained`` is evaluated on: read from ``data_dir``, or, with no data
+    directory, the validation split qrkt ships for datasets read from files (MNIST)."""
+    name = trained.config.dataset
+    shipped = shipped_validation(name) if data_dir is None and split == "validation" else None
+    if shipped is not None:
+        return shipped
+    dataset = load_data(trained.model, name, data_dir)
+    data = dataset.validation if split == "validation" else dataset.test
+    if data is None:
+        raise TrainingError(
+            f"the {dataset.name} dataset has no test split (its source has no test files); "
+            "evaluate --split validation, or give a --data-dir that holds the test files"
+        )
+    return data
+
+
+def as_trained(source: ModelSource) -> TrainedModel:
+    """``source`` itself if it is a :class:`TrainedModel`, else the best checkpoint of the run
+    in the work directory ``source``."""
+    return source if isinstance(source, TrainedModel) else load_best(source)
+
+
 def evaluate(
-    workdir: str | Path,
+    source: ModelSource,
     *,
     backend: str = "jax",
     split: str = "validation",
@@ -148,46 +175,60 @@ def evaluate(
     batch_size: int | None = None,
     backend_options: tuple[tuple[str, object], ...] = (),
     name: str | None = None,
+    shot_agreement: float = 0.99,
     resume: bool = False,
     progress: Callable[[int, int], None] | None = None,
     command: str | None = None,
 ) -> dict[str, Any]:
-    """Evaluate the best checkpoint of the run in ``workdir``; write and return its metrics.
+    """Evaluate a trained model; write and return its metrics.
 
     The model is the one the checkpoint stores (its preset's configuration at training time),
     its circuits on ``backend``: the parameters do not depend on the backend.
 
     Args:
-      workdir: a run's work directory (``qrkt train --workdir``).
+      source: a run's work directory (``qrkt train --workdir``), whose best checkpoint is
+        evaluated, or a :class:`TrainedModel` such as ``qrkt.pretrained.load(name)``.
       backend: runs the model's circuits.
       split: ``"validation"`` or ``"test"``.
-      data_dir: where the dataset's files are; ``None`` takes the run's.
+      data_dir: where the dataset's files are; ``None`` takes the run's (a pretrained MNIST
+        model has none: its validation split is the one qrkt ships).
       limit: evaluate the split's first ``limit`` samples only.
-      batch_size: samples per batch; ``None`` takes the run's.
-      backend_options: options for the backend, as ``(("shots", 1000),)``.
+      batch_size: samples per batch; ``None`` takes the run's, or on a host backend (a
+        device) every sample up to :data:`~qrkt.training.device_evaluation.DEVICE_BATCH` at
+        once, since each layer call of a batch is one job.
+      backend_options: options for the backend, as ``(("shots", 1000),)``; ``("shots",
+        "auto")`` chooses the fewest shots that keep ``shot_agreement`` of the exact
+        predictions (:func:`~qrkt.training.shot_budget.choose_shots`).
       name: names the evaluation's files; by default the backend's name and its ``device``.
+      shot_agreement: the target of ``shots="auto"``.
       resume: continue an interrupted host-backend evaluation of the same name.
       progress: called as ``progress(batches done, batches)`` by host-backend evaluations.
       command: the command line, recorded in the result.
 
     Returns:
-      What it wrote to ``workdir/evaluation-<split>-<name>.json``: loss, accuracy, F1, AUC,
-      the number of samples, the checkpoint's epoch, what was evaluated; host-backend
-      evaluations add what they ran and their parity with the exact simulator
+      What it wrote to ``evaluation-<split>-<name>.json`` in the model's work directory:
+      loss, accuracy, F1, AUC, the number of samples, the checkpoint's epoch, what was
+      evaluated; host-backend evaluations add what they ran and their parity with the exact
+      simulator
       (:func:`~qrkt.training.device_evaluation.evaluate_journaled`).
     """
-    target = load_target(
-        workdir, split=split, data_dir=data_dir, limit=limit, batch_size=batch_size
-    )
+    target = load_target(source, split=split, data_dir=data_dir, limit=limit, batch_size=batch_size)
     name = name or evaluation_name(backend, backend_options)
-    if target.trained.model.circuit is not None:
-        instance = get_backend(backend, **dict(backend_options))
-        if not isinstance(instance, JaxBackend):
-            from qrkt.training.device_evaluation import evaluate_journaled
+    traced = issubclass(backend_entry(backend).load(), JaxBackend)
+    if target.trained.model.circuit is not None and not traced:
+        from qrkt.training.device_evaluation import evaluate_journaled
 
-            return evaluate_journaled(
-                target, instance, name, resume=resume, progress=progress, command=command
-            )
+        return evaluate_journaled(
+            target,
+            backend,
+            backend_options,
+            name,
+            batch_size=batch_size,
+            shot_agreement=shot_agreement,
+            resume=resume,
+            progress=progress,
+            command=command,
+        )
     parallel = DataParallel.over(jax.devices())
     parallel.check_batch_size(target.batch_size)
     started = time.perf_counter()

@@ -7,7 +7,8 @@ within a batch depend on each other (the stages and blocks it is scanned over ru
 so ``(layer, k)`` names the same call in every run of the same batch, whatever order XLA runs
 independent layers in.
 
-With a journal directory, each call's inputs and values are written as the call returns, and a
+With a journal directory, each call's inputs and values are written as the call returns (with
+its job ids, estimated cost and the usage the vendor billed for it), and a
 later run of the same batch replays them instead of running the backend again: a device run
 that stops mid-batch resumes without resubmitting a finished job. With an ``exact`` backend,
 each call is also simulated exactly on the same inputs, which isolates the wrapped backend's
@@ -16,6 +17,7 @@ error layer by layer.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from qrkt.backends.base import Backend
+from qrkt.backends.hardware import CallRecord, Cost
 from qrkt.circuits.ir import Circuit
 from qrkt.training.files import write_arrays_atomically
 
@@ -45,7 +48,8 @@ class LayerCall:
         tokens); weights: the layer's weights.
       outputs: the wrapped backend's values ``(rows, n_observables)``.
       exact: the exact backend's values for the same inputs, or ``None``.
-      job_ids: the jobs that computed ``outputs`` (IBM Quantum), else empty.
+      record: what the call ran: its estimated cost, the vendor's job ids and billed usage
+        (as journaled, for a replayed call).
       replayed: read from the journal rather than run.
     """
 
@@ -56,7 +60,7 @@ class LayerCall:
     weights: np.ndarray
     outputs: np.ndarray
     exact: np.ndarray | None
-    job_ids: tuple[str, ...]
+    record: CallRecord
     replayed: bool
 
     @property
@@ -94,6 +98,9 @@ class LayerCallRecorder(Backend):
     def shots_per_circuit(self) -> int:
         return self.inner.shots_per_circuit
 
+    def estimate(self, circuit: Circuit, rows: int) -> Cost:
+        return self.inner.estimate(circuit, rows)
+
     def begin_batch(self, index: int) -> None:
         """Start batch ``index``: call numbers restart and ``calls`` empties."""
         self._batch = index
@@ -115,16 +122,17 @@ class LayerCallRecorder(Backend):
         path = self._path(layer, index)
         journaled = _read_call(path, inputs, weights) if path else None
         if journaled is not None:
-            outputs, job_ids = journaled
+            outputs, record = journaled
         else:
             try:
                 outputs = self.inner.run(circuit, inputs, weights)
             except BaseException as error:  # kept: XLA re-raises it as a runtime error
                 self.failure = error
                 raise
-            job_ids = getattr(self.inner.counts, "last_job_ids", ())
+            record = self.inner.counts.last
             if path:
-                _write_call(path, inputs, weights, outputs, job_ids)
+                _write_call(path, inputs, weights, outputs, record)
+        self.counts.last = record
         exact = None if self.exact is None else self.exact.run(circuit, inputs, weights)
         self.calls.append(
             LayerCall(
@@ -135,7 +143,7 @@ class LayerCallRecorder(Backend):
                 weights,
                 outputs,
                 exact,
-                tuple(job_ids),
+                record,
                 journaled is not None,
             )
         )
@@ -153,8 +161,8 @@ class LayerCallRecorder(Backend):
 
 def _read_call(
     path: Path, inputs: np.ndarray, weights: np.ndarray
-) -> tuple[np.ndarray, tuple[str, ...]] | None:
-    """A journaled call's values and job ids, if it was made with these inputs and weights."""
+) -> tuple[np.ndarray, CallRecord] | None:
+    """A journaled call's values and record, if it was made with these inputs and weights."""
     if not path.exists():
         return None
     with np.load(path) as stored:
@@ -165,20 +173,23 @@ def _read_call(
         if not same:
             logger.warning("journaled call %s had other inputs; running it again", path)
             return None
-        return stored["outputs"], tuple(stored["job_ids"].tolist())
+        cost = json.loads(str(stored["cost"]))
+        usage = float(stored["usage_seconds"])
+        record = CallRecord(
+            Cost(**cost), tuple(stored["job_ids"].tolist()), None if np.isnan(usage) else usage
+        )
+        return stored["outputs"], record
 
 
 def _write_call(
-    path: Path,
-    inputs: np.ndarray,
-    weights: np.ndarray,
-    outputs: np.ndarray,
-    job_ids: tuple[str, ...],
+    path: Path, inputs: np.ndarray, weights: np.ndarray, outputs: np.ndarray, record: CallRecord
 ) -> None:
     write_arrays_atomically(
         path,
         inputs=inputs,
         weights=weights,
         outputs=outputs,
-        job_ids=np.asarray(job_ids, dtype=str),
+        job_ids=np.asarray(record.job_ids, dtype=str),
+        cost=np.asarray(json.dumps(record.cost.to_dict())),
+        usage_seconds=np.asarray(np.nan if record.usage_seconds is None else record.usage_seconds),
     )

@@ -8,8 +8,10 @@ behind the backend's :class:`~qrkt.backends.ibm_runtime.RuntimeClient` seam:
 - every submission really runs in local testing mode (the real primitive prepares the PUBs
   and Aer simulates the fake device), and comes back as a :class:`FakeRuntimeJob` that behaves
   like ``RuntimeJobV2``: ``job_id()``, ``status()`` with the service's status strings,
-  ``error_message()``, ``cancel()``, and ``result()`` raising the exception types of
-  ``qiskit_ibm_runtime.exceptions`` when a fault is scripted for that submission.
+  ``error_message()``, ``cancel()``, ``usage()`` (the quantum seconds billed: here
+  :data:`BILLED_PER_JOB` plus 250 us per shot, a stand-in for the service's own clock), and
+  ``result()`` raising the exception types of ``qiskit_ibm_runtime.exceptions`` when a fault
+  is scripted for that submission.
 
 Faults are scripted per submission, in submission order: ``faults[n]`` is what happens to the
 n-th job submitted (``None``: it completes); submissions past the list complete.
@@ -57,6 +59,8 @@ FAULTS: dict[str, tuple[str, type[Exception], str]] = {
         "Timed out waiting for job to complete after 60 secs.",
     ),
 }
+BILLED_PER_JOB = 1.5
+"""Seconds the stand-in bills every job besides its shots."""
 REFUSED = "refused"
 """A fault at submission: the service answers the request with an HTTP error."""
 
@@ -64,11 +68,15 @@ REFUSED = "refused"
 class FakeRuntimeJob:
     """A job as ``RuntimeJobV2`` shows it, over a local job that really ran (or a fault)."""
 
-    def __init__(self, job_id: str, local_job: Any, fault: str | None) -> None:
+    def __init__(self, job_id: str, local_job: Any, fault: str | None, shots: int) -> None:
         self._job_id = job_id
         self._local_job = local_job
         self._fault = fault
+        self._shots = shots
         self.cancel_requested = False
+
+    def usage(self) -> float:
+        return BILLED_PER_JOB + self._shots * 250e-6
 
     def job_id(self) -> str:
         return self._job_id
@@ -95,21 +103,24 @@ class FakeRuntimeJob:
 
 @dataclass
 class Submission:
-    """One job the service took: its id, PUB, execution mode and scripted fault."""
+    """One job the service took: its id, PUBs, execution mode and scripted fault."""
 
     job_id: str
-    pub: Any
+    pubs: list[Any]
     mode: Any
     fault: str | None
     job: FakeRuntimeJob | None = field(default=None, repr=False)
 
     @property
     def parameter_values(self) -> np.ndarray:
-        """The PUB's parameter sets, ``(sets, n_parameters)``."""
-        is_sampler = isinstance(self.pub[2], int)  # (circuit, bindings, shots)
-        bindings = self.pub[1] if is_sampler else self.pub[2]  # (circuit, observables, bindings)
-        (values,) = bindings.data.values()
-        return values.reshape(bindings.shape[0], -1)
+        """The parameter sets of the job's PUBs, ``(sets, n_parameters)``, PUB after PUB."""
+        rows = []
+        for pub in self.pubs:
+            is_sampler = isinstance(pub[2], int)  # (circuit, bindings, shots)
+            bindings = pub[1] if is_sampler else pub[2]  # (circuit, observables, bindings)
+            (values,) = bindings.data.values()
+            rows.append(values.reshape(bindings.shape[0], -1))
+        return np.concatenate(rows)
 
 
 class _FakeQiskitRuntimeService:
@@ -143,11 +154,19 @@ class FakeRuntimeService(RuntimeClient):
         self.submissions: list[Submission] = []
 
     def submit(self, primitive: Any, pubs: list[Any]) -> FakeRuntimeJob:
-        (pub,) = pubs  # the backend sends one PUB per job
         index = len(self.submissions)
         fault = self.faults[index] if index < len(self.faults) else None
         if fault == REFUSED:
             raise RequestsApiError("'503 Server Error: Service Unavailable for url'")
-        job = FakeRuntimeJob(f"fake-job-{index}", super().submit(primitive, pubs), fault)
-        self.submissions.append(Submission(job.job_id(), pub, primitive.mode, fault, job))
+        shots = sum(_shots(pub) for pub in pubs)
+        job = FakeRuntimeJob(f"fake-job-{index}", super().submit(primitive, pubs), fault, shots)
+        self.submissions.append(Submission(job.job_id(), pubs, primitive.mode, fault, job))
         return job
+
+
+def _shots(pub: Any) -> int:
+    """Shots of a sampler PUB ``(circuit, bindings, shots)`` over all its parameter sets (an
+    estimator PUB counts as one shot per set: the stand-in bills it by its sets alone)."""
+    if isinstance(pub[2], int):
+        return pub[1].size * pub[2]
+    return pub[2].size

@@ -12,13 +12,14 @@ import pytest
 pytest.importorskip("qiskit_ibm_runtime")
 pytest.importorskip("qiskit_aer")
 
+from qrkt.backends.hardware import Cost
 from qrkt.backends.ibm_runtime import (
-    CostEstimate,
+    IBM_PRICING,
     IBMRuntimeBackend,
     check_isa,
     require_runtime,
 )
-from qrkt.backends.parameter_shift import parameter_shift_vjp
+from qrkt.backends.parameter_shift import parameter_shift_cost, parameter_shift_vjp
 from qrkt.backends.qiskit_compile import transpile_for
 from qrkt.backends.reference import ReferenceBackend
 from qrkt.circuits import build_ansatz, circuit, cnot, input_param, rx, ry, weight_param
@@ -31,7 +32,7 @@ from qrkt.errors import (
     UnsupportedError,
 )
 from qrkt.testing.conformance import sample_arguments, shot_tolerances
-from tests.backends.fake_runtime_service import FakeRuntimeService
+from tests.backends.fake_runtime_service import BILLED_PER_JOB, FakeRuntimeService
 
 TOKEN = "fake-token-0123456789abcdef"
 # One input, one weight: the cheapest circuit with a gradient (2 occurrences: 4 B sets).
@@ -96,18 +97,23 @@ def test_mitigated_estimator_runs_at_resilience_level_1() -> None:
 
 def test_a_batch_of_256_is_one_job_forward_and_one_job_per_gradient() -> None:
     service = FakeRuntimeService()
-    backend = IBMRuntimeBackend("fake_manila", shots=256, seed=5, service=service)
+    backend = IBMRuntimeBackend("fake_manila", shots=256, seed=5, packing="off", service=service)
     inputs, weights = sample_arguments(TINY, batch=256)
     backend.run(TINY, inputs, weights)
-    forward = backend.counts.last
-    assert (forward.jobs, forward.pubs, forward.circuits) == (1, 1, 256)
-    assert forward == backend.dry_run(TINY, 256)
+    forward = backend.counts.last.cost
+    assert (forward.jobs, forward.parameter_sets, forward.executions) == (1, 256, 256)
+    assert forward == backend.estimate(TINY, 256)
 
     cotangent = np.ones((256, TINY.n_observables))
     parameter_shift_vjp(backend, TINY, inputs, weights, cotangent)
-    gradient = backend.counts.last
-    assert (gradient.jobs, gradient.pubs, gradient.circuits) == (1, 1, 4 * 256)
-    assert forward + gradient == backend.dry_run(TINY, 256, gradient=True)
+    gradient = backend.counts.last.cost
+    assert (gradient.jobs, gradient.parameter_sets) == (1, 4 * 256)
+    assert gradient == parameter_shift_cost(backend, TINY, 256)
+    # what the service billed (job.usage()) is recorded beside the estimate
+    assert backend.counts.last.usage_seconds == pytest.approx(
+        BILLED_PER_JOB + 4 * 256 * 256 * 250e-6
+    )
+    assert backend.counts.last.job_ids == ("fake-job-1",)
     assert backend.counts.jobs == len(service.submissions) == 2
     assert backend.counts.shots == (256 + 1024) * 256
     assert backend.counts.qpu_seconds == pytest.approx(forward.qpu_seconds + gradient.qpu_seconds)
@@ -125,7 +131,7 @@ def test_jax_gradient_is_one_forward_job_and_one_gradient_job() -> None:
     with jax.experimental.enable_x64():
         grads = jax.grad(lambda x, w: jnp.sum(function(x, w)), argnums=(0, 1))(inputs, weights)
     assert backend.counts.jobs == 2 and backend.counts.calls == 2
-    assert backend.counts.last.circuits == 4 * 4  # the gradient: 2 shifts x 2 occurrences x B
+    assert backend.counts.last.cost.parameter_sets == 4 * 4  # 2 shifts x 2 occurrences x B
     cotangent = np.ones((4, TINY.n_observables))
     reference = parameter_shift_vjp(ReferenceBackend(), TINY, inputs, weights, cotangent)
     for actual, expected, tolerance in zip(
@@ -141,14 +147,15 @@ def test_a_batch_over_the_job_limit_is_split_into_jobs_of_one_batch_in_order() -
     )
     inputs = np.linspace(-3, 3, 35)[:, None]  # distinct values: a shuffled job would show
     weights = np.array([0.4])
-    assert backend.dry_run(TINY, 35).jobs == 4  # 10 + 10 + 10 + 5 parameter sets
+    assert backend.estimate(TINY, 35).jobs == 4  # 10 + 10 + 10 + 5 parameter sets
     values = backend.run(TINY, inputs, weights)
     expected = ReferenceBackend().run(TINY, inputs, weights)
     assert np.max(np.abs(values - expected)) <= shot_tolerance(1000)
     assert [len(s.parameter_values) for s in service.submissions] == [10, 10, 10, 5]
     modes = {id(s.mode) for s in service.submissions}
     assert len(modes) == 1 and type(service.submissions[0].mode).__name__ == "Batch"
-    assert backend.counts.last == backend.dry_run(TINY, 35)
+    assert backend.counts.last.cost == backend.estimate(TINY, 35)
+    assert backend.counts.last.job_ids == tuple(s.job_id for s in service.submissions)
 
 
 def test_a_failed_job_is_resubmitted_until_it_succeeds() -> None:
@@ -160,7 +167,7 @@ def test_a_failed_job_is_resubmitted_until_it_succeeds() -> None:
     assert np.max(np.abs(values - expected)) <= shot_tolerance(1000)
     assert len(service.submissions) == 3
     assert (backend.counts.jobs, backend.counts.retries) == (3, 2)
-    assert (backend.counts.last.jobs, backend.counts.last.round_trips) == (3, 3)
+    assert (backend.counts.last.cost.jobs, backend.counts.last.cost.round_trips) == (3, 3)
 
 
 @pytest.mark.parametrize(
@@ -248,32 +255,44 @@ def test_a_circuit_wider_than_the_device_fails_early() -> None:
     wide = build_ansatz("qrkt", 6)
     message = r"on device 'fake_manila' runs at most 5 qubits, got a 6-qubit circuit"
     with pytest.raises(UnsupportedError, match=message):
-        backend.dry_run(wide, 4)
+        backend.estimate(wide, 4)
     with pytest.raises(UnsupportedError, match=message):
         backend.run(wide, *sample_arguments(wide, batch=4))
     assert service.submissions == []
 
 
-def test_dry_run_reports_the_cost_without_submitting() -> None:
+def test_the_estimate_prices_a_call_and_its_gradient_without_submitting() -> None:
     service = FakeRuntimeService()
     backend = IBMRuntimeBackend("fake_manila", shots=1000, service=service)
     c = build_ansatz("qrkt", 3, 2)
-    cost = backend.dry_run(c, 100, gradient=True)
+    cost = backend.estimate(c, 100) + parameter_shift_cost(backend, c, 100)
     occurrences = sum(1 for _ in c.params())
-    assert cost == CostEstimate(
-        "fake_manila",
+    sets = 100 + 2 * occurrences * 100
+    assert cost == Cost(
+        calls=2,
         jobs=2,
-        pubs=2,
-        circuits=100 + 2 * occurrences * 100,
-        shots=(100 + 2 * occurrences * 100) * 1000,
         round_trips=2,
+        parameter_sets=sets,
+        executions=sets,
+        shots=sets * 1000,
         qpu_seconds=cost.qpu_seconds,
+        price=cost.qpu_seconds * IBM_PRICING.per_second,
     )
     # at least the repetition delay of every shot, plus the overhead of each job
     assert cost.qpu_seconds > 2 * 2.0 + cost.shots * 250e-6
     assert service.submissions == []
-    with pytest.raises(BackendInputError, match="batch_size must be an integer >= 1"):
-        backend.dry_run(c, 0)
+    with pytest.raises(BackendInputError, match="rows must be an integer >= 1, got 0"):
+        backend.estimate(c, 0)
+    cheaper = IBMRuntimeBackend("fake_manila", shots=1000, price_per_second=0.5, service=service)
+    assert cheaper.estimate(c, 100).price == pytest.approx(cheaper.estimate(c, 100).qpu_seconds / 2)
+
+
+def test_circuit_statistics_describe_the_transpiled_circuit() -> None:
+    backend = IBMRuntimeBackend("fake_manila")
+    statistics = backend.circuit_statistics(TINY)
+    isa = transpile_for(TINY, backend.device).sampler_circuit
+    assert (statistics.depth, statistics.two_qubit_gates) == (isa.depth(), 1)
+    assert 0 < statistics.duration_seconds < 1e-4
 
 
 def test_a_circuit_that_is_not_isa_is_rejected_before_submission() -> None:
@@ -364,10 +383,71 @@ def test_default_options_give_a_local_noiseless_backend() -> None:
     assert backend.device_name == "aer" and backend.primitive == "sampler"
     assert not backend.capabilities.exact and not backend.capabilities.autodiff
     assert backend.capabilities.max_qubits == backend.device.num_qubits
-    assert "aer, sampler, 4096 shots, resilience 0, batch mode" in repr(backend)
+    assert "aer, sampler, 4096 shots, resilience 0, packing auto (floor 0.9), batch mode" in repr(
+        backend
+    )
 
 
 def test_a_missing_runtime_package_names_the_extra(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "qiskit_ibm_runtime", None)
     with pytest.raises(MissingDependencyError, match=r"pip install 'qrkt\[ibm\]'"):
         require_runtime()
+
+
+def test_packing_runs_k_parameter_sets_per_execution_and_reads_each_region_back() -> None:
+    # fake_guadalupe (16 qubits) holds 3-qubit regions; small enough to simulate whole.
+    service = FakeRuntimeService()
+    c = build_ansatz("qrkt", 3)
+    # two regions of 3 qubits: few enough active qubits to simulate the packed circuit whole
+    packed = IBMRuntimeBackend("fake_guadalupe", shots=2000, seed=3, packing=2, service=service)
+    unpacked = IBMRuntimeBackend("fake_guadalupe", shots=2000, seed=3, packing="off")
+    inputs, weights = sample_arguments(c, batch=13)
+    values = packed.run(c, inputs, weights)
+    regions = packed.circuit_statistics(c).regions
+    k = len(regions)
+    assert k >= 2
+    cost = packed.counts.last.cost
+    assert (cost.parameter_sets, cost.executions, cost.jobs) == (13, -(-13 // k), 1)
+    assert cost == packed.estimate(c, 13)
+    assert unpacked.estimate(c, 13).executions == 13
+    assert cost.qpu_seconds < unpacked.estimate(c, 13).qpu_seconds
+    (job_pubs,) = (s.pubs for s in service.submissions)
+    assert len(job_pubs) == 1 and job_pubs[0][0].num_qubits == 16  # one wide circuit
+    # each region's values match the exact ones within shot noise and that region's noise
+    expected = ReferenceBackend().run(c, inputs, weights)
+    tolerance = shot_tolerance(2000) + noise_allowance(unpacked, c) + 0.1
+    assert np.max(np.abs(values - expected)) <= tolerance
+    assert np.max(np.abs(values - unpacked.run(c, inputs, weights))) <= 2 * tolerance
+    qubits = [q for region in regions for q in region["qubits"]]
+    assert len(qubits) == len(set(qubits)) == 3 * k  # disjoint
+
+
+def test_a_wide_device_is_simulated_region_by_region_locally() -> None:
+    service = FakeRuntimeService()
+    c = build_ansatz("qrkt", 6)
+    backend = IBMRuntimeBackend("fake_fez", shots=500, seed=2, service=service)
+    inputs, weights = sample_arguments(c, batch=30)
+    values = backend.run(c, inputs, weights)
+    k = len(backend.circuit_statistics(c).regions)
+    assert k * 6 > 8  # too many active qubits for a whole simulation here
+    # one local job per region, on the region's own qubits; priced as the one packed job
+    assert len(service.submissions) == k
+    assert all(len(s.pubs) == 1 and s.pubs[0][0].num_qubits == 6 for s in service.submissions)
+    assert backend.counts.last.cost == backend.estimate(c, 30)
+    assert backend.counts.last.cost.executions == -(-30 // k)
+    expected = ReferenceBackend().run(c, inputs, weights)
+    assert np.mean(np.abs(values - expected)) < 0.15  # fez's noise, 500 shots
+
+
+def test_packing_options_are_checked() -> None:
+    with pytest.raises(BackendInputError, match="packing must be 'auto', 'off' or a number"):
+        IBMRuntimeBackend("aer", packing="on")
+    with pytest.raises(UnsupportedError, match="packing=3 needs the sampler"):
+        IBMRuntimeBackend("aer", packing=3, resilience_level=1)
+    with pytest.raises(BackendInputError, match="packing_floor must be a number from 0 to 1"):
+        IBMRuntimeBackend("aer", packing_floor=2)
+    assert IBMRuntimeBackend("aer", packing=1).estimate(TINY, 8).executions == 8
+    fixed = IBMRuntimeBackend("fake_guadalupe", packing=2)
+    assert fixed.estimate(TINY, 8).executions == 4
+    with pytest.raises(UnsupportedError, match="fits"):
+        IBMRuntimeBackend("fake_manila", packing=4).estimate(TINY, 8)

@@ -8,6 +8,7 @@ import jax
 import numpy as np
 import pytest
 
+from qrkt import pretrained
 from qrkt.backends.registry import backend_entry, get_backend
 from qrkt.cli import main
 from qrkt.errors import JobError, TrainingError
@@ -73,7 +74,9 @@ def test_evaluate_on_a_fake_device_runs_one_job_per_layer_call_and_reports_parit
     assert result["samples"] == 8
     assert result["calls_per_batch"] == calls
     assert result["jobs"] == result["calls_run"] == 2 * calls  # two batches, one job per call
-    assert f"{2 * calls} job(s) run ({calls} layer calls per batch" in out
+    assert f"{2 * calls} layer call(s) run in {2 * calls} job(s), estimated QPU time" in out
+    assert result["estimated_qpu_seconds"] > 2 * calls * 2.0  # each job's overhead at least
+    assert result["billed_qpu_seconds"] is None  # local testing mode bills nothing
     parity = json.loads((run / "parity-validation-ibm_runtime-fake_manila.json").read_text())
     assert parity["samples"] == 8
     assert parity["accuracy_delta"] == pytest.approx(parity["accuracy"] - parity["exact_accuracy"])
@@ -171,3 +174,51 @@ def test_predict_classifies_png_and_npy_images(
     assert [row[0] for row in rows] == [str(png), f"{npy}[0]", f"{npy}[1]"]
     assert all(0 <= int(row[1]) <= 9 and 0 < float(row[2]) <= 1 for row in rows)
     assert f"note: {png}: resized from 32x32 to 8x8" in out
+
+
+def test_a_packed_evaluation_resumes_without_resubmitting_finished_calls(run: Path) -> None:
+    # two 4-qubit regions of fake_guadalupe: every call runs two samples an execution, the
+    # packed circuit simulated whole (8 qubits), one job a call
+    service = FakeRuntimeService(faults=[None, None, None, "failed"])
+    options = (("device", "fake_guadalupe"), ("shots", 256), ("seed", 1), ("packing", 2))
+    options = (*options, ("service", service), ("max_retries", 0))
+    arguments = {"backend": "ibm_runtime", "limit": 4, "name": "packed"}
+    with pytest.raises(JobError, match="job fake-job-3, failed after 1 attempt"):
+        evaluate(run, **arguments, backend_options=options)
+    result = evaluate(run, **arguments, backend_options=options, resume=True)
+    assert result["calls_replayed"] == 3
+    assert len(service.submissions) == 4 + result["calls_per_batch"] - 3
+    plan = json.loads((Path(result["run_directory"]) / "plan.json").read_text())
+    assert plan["batch_sizes"] == [4]  # a device evaluation takes every sample at once
+    assert plan["total"]["executions"] * 2 == plan["total"]["parameter_sets"]
+    (use,) = plan["circuits"]
+    assert len(use["statistics"]["regions"]) == 2
+    assert result["parity"]["prediction_agreement"] >= 0.5
+
+
+def test_shots_auto_chooses_the_shots_before_running(run: Path) -> None:
+    options = (("device", "fake_manila"), ("shots", "auto"), ("seed", 1))
+    result = evaluate(run, backend="ibm_runtime", limit=4, backend_options=options, name="auto")
+    choice = result["shot_choice"]
+    assert choice["met"] and choice["shots"] >= 64
+    assert f"{choice['shots']} shots" in result["backend"]
+
+
+def test_a_packed_evaluation_on_a_156_qubit_device_runs_locally_end_to_end(
+    tmp_path: Path,
+) -> None:
+    # fake_fez is too wide for Aer: the regions are simulated a few at a time, each on a
+    # device of its own qubits, and the run is priced as the packed jobs ibm_fez would run.
+    model = pretrained.load("digits-qrk1-4q", tmp_path)
+    options = (("device", "fake_fez"), ("shots", 128), ("seed", 2), ("packing", 3))
+    result = evaluate(model, backend="ibm_runtime", limit=6, backend_options=options)
+    plan = json.loads((Path(result["run_directory"]) / "plan.json").read_text())
+    (use,) = plan["circuits"]
+    assert [len(r["qubits"]) for r in use["statistics"]["regions"]] == [4, 4, 4]
+    assert plan["total"]["executions"] == plan["calls_per_batch"] * 8  # 24 sets in 8 rows of 3
+    # locally: one job per group of two regions (8 qubits) and call
+    assert result["jobs"] == 2 * result["calls_run"]
+    assert result["estimated_qpu_seconds"] == pytest.approx(plan["total"]["qpu_seconds"])
+    parity = json.loads(Path(result["parity"]["path"]).read_text())
+    assert len(parity["layers"]) == plan["calls_per_batch"]
+    assert all(layer["mae"] < 0.3 for layer in parity["layers"])
