@@ -38,6 +38,7 @@ from benchmarks.recording import run_record, write_report
 from qrkt.gan import GanTrainConfig, evaluate_gan, get_gan_preset, train_gan
 from qrkt.gan.evaluation import LABEL
 from qrkt.gan.training import sample_grid_path
+from qrkt.training.workdir import WorkDir
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "gan" / "gan.json"
 PRESETS = ("digits-qgan", "digits-transgan")
@@ -109,7 +110,7 @@ def _run(config: GanTrainConfig, workdir: Path, samples: int, out: Path) -> dict
     if (run / "summary.json").exists():
         summary = json.loads((run / "summary.json").read_text())
     else:
-        summary = train_gan(config, run, resume=True).summary
+        summary = train_gan(config, run, resume=WorkDir(run).holds_run()).summary
     clock = time.perf_counter()
     evaluation = evaluate_gan(run, samples=samples, classifier=workdir / "classifier.ckpt")
     evaluate_s = time.perf_counter() - clock

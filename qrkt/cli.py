@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -19,11 +20,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     args.argv = argv
+    from qrkt.backends.bridge import host_errors
+
     try:
-        return args.command(args)
+        with host_errors():  # a host backend's own error, not JAX's wrapper of it
+            return args.command(args)
     except QrktError as error:
         print(f"qrkt: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left early (qrkt presets | head): not an error here
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -576,6 +583,7 @@ def _train(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         return _interrupted(args.workdir)
+    _say_if_finished(result.already_finished, args.workdir)
     print()
     print(format_table([THESIS_COLUMNS, thesis_row(result.summary)]))
     print(
@@ -621,6 +629,7 @@ def _train_gan(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         return _interrupted(args.workdir)
+    _say_if_finished(result.already_finished, args.workdir)
     summary = result.summary
     print(
         f"\n{summary['steps']} generator steps in {summary['train_seconds']:.0f} s; generator "
@@ -629,6 +638,14 @@ def _train_gan(args: argparse.Namespace) -> int:
         f"samples/ in {args.workdir}; score it with qrkt evaluate-gan --workdir {args.workdir}"
     )
     return 0
+
+
+def _say_if_finished(already_finished: bool, workdir: Path) -> None:
+    if already_finished:
+        print(
+            f"qrkt: the run in {workdir} had already trained all its epochs: nothing left to "
+            "do; its summary:"
+        )
 
 
 def _interrupted(workdir: Path) -> int:

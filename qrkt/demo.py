@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qrkt.backends.bridge import expectation_function
+from qrkt.backends.bridge import expectation_function, host_errors
 from qrkt.backends.registry import get_backend
 from qrkt.circuits.ir import Circuit
 from qrkt.errors import MAX_SEED, BackendInputError, QrktError, check_int
@@ -55,8 +55,9 @@ def compare_backends(
     for name in backends:
         start = time.perf_counter()
         try:
-            values = get_backend(name).run(circuit, inputs, weights)
-            gradient = _weight_gradient(name, circuit, inputs, weights)
+            with host_errors():
+                values = get_backend(name).run(circuit, inputs, weights)
+                gradient = _weight_gradient(name, circuit, inputs, weights)
         except QrktError as error:
             logger.warning("backend %s failed: %s", name, error)
             runs.append(BackendRun(name, None, None, None, time.perf_counter() - start, str(error)))

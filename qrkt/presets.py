@@ -7,7 +7,7 @@ Models take a ``QuantumLayerFactory``; :func:`build_model` is where a backend is
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
@@ -227,13 +227,18 @@ def example_inputs(config: ModelConfig, batch: int = 1) -> jax.Array:
     return jnp.zeros((batch, min(16, config.max_length)), jnp.int32)
 
 
-def parameter_count(config: ModelConfig) -> int:
-    """The thesis's "# Parameters", from the parameter shapes alone (nothing is computed)."""
+def parameter_shapes(config: ModelConfig) -> Any:
+    """The shapes and dtypes of the model's parameters (nothing is computed or compiled)."""
     model = build_model(config)
     shapes = jax.eval_shape(
         lambda key: model.init(key, example_inputs(config)), jax.random.PRNGKey(0)
     )
-    return count_parameters(shapes["params"])
+    return shapes["params"]
+
+
+def parameter_count(config: ModelConfig) -> int:
+    """The thesis's "# Parameters", from the parameter shapes alone (nothing is computed)."""
+    return count_parameters(parameter_shapes(config))
 
 
 def describe_preset(name: str) -> str:

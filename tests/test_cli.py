@@ -239,6 +239,22 @@ def test_train_refuses_to_overwrite_a_run(
     )
 
 
+def test_train_resume_says_when_there_is_nothing_to_resume_or_nothing_left_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18: --resume of nothing started a new run; of a finished run, it compiled again."""
+    command = ["train", "--preset", "digits-rk1", "--epochs", "1", "--limit", "64"]
+    assert main([*command, "--workdir", str(tmp_path / "none"), "--resume"]) == 2
+    assert "holds no run to resume" in capsys.readouterr().err
+    assert main([*command, "--workdir", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    assert main([*command, "--workdir", str(tmp_path / "run"), "--resume"]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"qrkt: the run in {tmp_path / 'run'} had already trained all its epochs: nothing left "
+        "to do; its summary:\n"
+    )
+
+
 def test_evaluate_without_a_run_says_to_train_first(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -289,3 +305,45 @@ def test_an_option_with_a_list_value_is_a_clear_error(
 def test_a_malformed_option_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "--workdir", "w", "--option", "noise"]) == 2
     assert "--option takes KEY=VALUE, got 'noise'" in capsys.readouterr().err
+
+
+def test_a_shot_count_beyond_the_backend_is_refused_with_its_limit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("qiskit_aer")
+    argv = ["evaluate", "--pretrained", "digits-qrk1", "--backend", "qiskit_aer"]
+    assert main([*argv, "--shots", "1000000000000"]) == 2
+    assert capsys.readouterr().err == (
+        "qrkt: error: shots must be an integer from 1 to 10000000 (Aer keeps every shot's bit "
+        "string in memory), or None for exact values, got 1000000000000; use fewer shots\n"
+    )
+
+
+def test_an_error_raised_inside_a_host_callback_is_shown_not_jax_wrapper(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qrkt.backends import parameter_shift
+
+    monkeypatch.setattr(parameter_shift, "MEMORY_BUDGET", 512)  # the reference gradient's
+    assert main(["demo", "--qubits", "2", "--backends", "jax"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qrkt: error: the parameter-shift gradient of 4 sample(s) x ")
+    assert "over the 512 bytes budget" in err and "CpuCallback" not in err
+
+
+def test_a_reader_that_leaves_early_is_not_an_error() -> None:
+    import subprocess
+    import sys
+
+    # 800 kB of JSON: far more than a pipe holds, so the writer meets the closed pipe
+    command = "from qrkt.cli import main; raise SystemExit(main())"
+    arguments = "circuit --qubits 20 --layers 200 --format json"
+    run = subprocess.run(
+        f"{sys.executable} -c '{command}' {arguments} | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.stdout.startswith("{")
+    assert "Traceback" not in run.stderr and "BrokenPipeError" not in run.stderr

@@ -1,7 +1,7 @@
 """Backends: one contract, a registry of short names, and the bridge into JAX."""
 
 from qrkt.backends.base import Backend, Capabilities, ExecutionCounts, JaxBackend
-from qrkt.backends.bridge import expectation_function
+from qrkt.backends.bridge import expectation_function, host_errors
 from qrkt.backends.registry import (
     backend_entries,
     backend_entry,
@@ -20,6 +20,7 @@ __all__ = [
     "backend_entry",
     "expectation_function",
     "get_backend",
+    "host_errors",
     "installed_backends",
     "register_backend",
     "unregister_backend",

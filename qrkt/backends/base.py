@@ -299,11 +299,13 @@ def check_dtype(backend: str, dtype: object, accepted: tuple[str, ...], note: st
         )
 
 
-def check_shots(shots: object) -> None:
-    """Raise a :class:`BackendInputError` unless ``shots`` is an integer >= 1 or None."""
-    if shots is not None and (not is_integer(shots) or shots < 1):
+def check_shots(shots: object, *, maximum: int, limit: str) -> None:
+    """Raise a :class:`BackendInputError` unless ``shots`` is None or an integer from 1 to
+    ``maximum``, the most one parameter set of the backend can take; ``limit`` says why."""
+    if shots is not None and not (is_integer(shots) and 1 <= shots <= maximum):  # type: ignore[operator]
         raise BackendInputError(
-            f"shots must be an integer >= 1, or None for exact values, got {shots!r}"
+            f"shots must be an integer from 1 to {maximum} ({limit}), or None for exact "
+            f"values, got {shots!r}; use fewer shots"
         )
 
 

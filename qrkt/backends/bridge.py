@@ -5,18 +5,81 @@ through ``jax.pure_callback`` inside ``jit``, with a custom VJP whose backward p
 backend's :meth:`~qrkt.backends.base.Backend.vjp`: the parameter-shift rule evaluated by the
 same backend, or the backend's own gradients (TensorFlow Quantum's). One host call forward,
 one backward.
+
+JAX reports an exception raised in a callback as an ``XlaRuntimeError`` ("INTERNAL:
+CpuCallback error") with the backend's message buried in a traceback. The bridge keeps the
+:class:`~qrkt.errors.QrktError` a host backend raises there, and :func:`host_errors` raises it
+in place of JAX's error: around each call of a host function, and around whatever runs one
+under ``jit`` or ``grad`` (the CLI's commands).
 """
 
 from __future__ import annotations
 
-from functools import cache
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from functools import cache, wraps
+from typing import TypeVar
 
 import numpy as np
 
 from qrkt.backends.base import Backend, ExpectationFn, JaxBackend
 from qrkt.backends.registry import get_backend
 from qrkt.circuits.ir import Circuit
-from qrkt.errors import BackendInputError
+from qrkt.errors import BackendInputError, QrktError
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class _HostFailure:
+    """The latest :class:`QrktError` raised by a host backend in a callback (XLA runs
+    callbacks on its own threads, hence one slot for the process, behind a lock)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._error: QrktError | None = None
+
+    def keep(self, error: QrktError) -> None:
+        with self._lock:
+            self._error = error
+
+    def take(self) -> QrktError | None:
+        with self._lock:
+            error, self._error = self._error, None
+            return error
+
+
+_host_failure = _HostFailure()
+
+
+@contextlib.contextmanager
+def host_errors() -> Iterator[None]:
+    """Raise a host backend's own :class:`QrktError` where JAX raises the runtime error that
+    buries it; usable as a decorator too."""
+    import jax
+
+    _host_failure.take()  # one left from an error raised and handled elsewhere
+    try:
+        yield
+    except jax.errors.JaxRuntimeError as error:
+        failure = _host_failure.take()
+        if failure is None or str(failure) not in str(error):
+            raise
+        raise failure from None
+
+
+def _keeping_errors(function: F) -> F:
+    """``function``, a callback, keeping the :class:`QrktError` it raises for host_errors."""
+
+    @wraps(function)
+    def callback(*args: object) -> object:
+        try:
+            return function(*args)
+        except QrktError as error:
+            _host_failure.keep(error)
+            raise
+
+    return callback  # type: ignore[return-value]
 
 
 def expectation_function(
@@ -36,7 +99,7 @@ def expectation_function(
         )
     if isinstance(backend, JaxBackend):
         return backend.expectation_fn(circuit)
-    return _real_arguments(_host_function(backend, circuit, layer))
+    return host_errors()(_real_arguments(_host_function(backend, circuit, layer)))
 
 
 def _real_arguments(function: ExpectationFn) -> ExpectationFn:
@@ -62,9 +125,11 @@ def _host_function(backend: Backend, circuit: Circuit, layer: str | None) -> Exp
 
     backend.check_circuit(circuit)
 
+    @_keeping_errors
     def host_forward(inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return backend.run_layer(layer, circuit, inputs, weights).astype(inputs.dtype)
 
+    @_keeping_errors
     def host_vjp(inputs, weights, cotangent) -> tuple[np.ndarray, np.ndarray]:
         grads = backend.vjp(circuit, inputs, weights, cotangent)
         return grads[0].astype(inputs.dtype), grads[1].astype(weights.dtype)

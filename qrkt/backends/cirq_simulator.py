@@ -39,6 +39,10 @@ from qrkt.errors import BackendInputError, UnsupportedError
 if TYPE_CHECKING:
     import cirq
 
+MAX_SHOTS = np.iinfo(np.int64).max
+"""The most shots of one parameter set: NumPy's multinomial draws int64 counts (the memory of
+one draw is one count per basis state, whatever the shots)."""
+
 
 class CirqBackend(Backend):
     """Expectation values from Cirq's simulators: exact, from ``shots`` samples, or noisy.
@@ -61,7 +65,7 @@ class CirqBackend(Backend):
     ) -> None:
         super().__init__()
         require_cirq(f"the {self.name} backend")
-        check_shots(shots)
+        check_shots(shots, maximum=MAX_SHOTS, limit="NumPy draws the counts as int64")
         check_seed(seed)
         self.shots = shots
         self.seed = seed

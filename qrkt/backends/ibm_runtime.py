@@ -338,14 +338,17 @@ class IBMRuntimeBackend(Backend):
                 "primitive='sampler'; pass primitive='estimator' (or leave it out)"
             )
         self.primitive = primitive or ("sampler" if resilience_level == 0 else "estimator")
+        # 1 / precision**2 shots: below 1e-4 that is past any device's shots (1e8)
         if precision is not None and (
             self.primitive != "estimator"
+            or isinstance(precision, bool)
             or not isinstance(precision, int | float)
-            or precision <= 0
+            or not 1e-4 <= precision < 1
         ):
             raise BackendInputError(
-                f"precision must be a number > 0 and needs primitive='estimator', got "
-                f"precision={precision!r} with primitive={self.primitive!r}; or give shots"
+                f"precision must be a number from 1e-4 to below 1 and needs "
+                f"primitive='estimator', got precision={precision!r} with "
+                f"primitive={self.primitive!r}; or give shots"
             )
         if not isinstance(device, str):
             raise BackendInputError(

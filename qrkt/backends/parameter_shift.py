@@ -4,7 +4,9 @@ For a rotation ``R(t) = exp(-i t P / 2)``, ``d<O>/dt = (<O>(t + pi/2) - <O>(t - 
 A parameter that occurs in several gates sums the derivatives of its occurrences. Every gate
 angle is first made its own input slot (:func:`occurrence_circuit`); then all ``2K`` shifted
 points of all ``B`` samples are evaluated in ONE backend call of ``2KB`` parameter sets, so a
-hardware backend pays for one job per gradient.
+hardware backend pays for one job per gradient. Only where the shifted angles (``2KB x K``, which
+grow with the batch and the square of the parameters) would take more than
+:data:`MEMORY_BUDGET` are they split over several calls that fit, with the same result.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ import numpy as np
 from qrkt.backends.base import Backend
 from qrkt.backends.hardware import Cost
 from qrkt.circuits.ir import Circuit, Gate, ParamKind, input_param
+from qrkt.errors import UnsupportedError
+
+MEMORY_BUDGET = 2 * 2**30
+"""Bytes (2 GiB) that the shifted angles of one backend call and the values of all calls may
+take (float64); a gradient needing more is split into calls that fit, or refused."""
 
 
 @dataclass(frozen=True)
@@ -77,9 +84,13 @@ def parameter_shift_vjp(
     grad_weights = np.zeros_like(weights, dtype=np.float64)
     if k == 0:
         return grad_inputs, grad_weights
-    shifts = np.concatenate([np.eye(k), -np.eye(k)]) * (np.pi / 2)  # (2K, K)
-    points = (angles[:, None, :] + shifts[None]).reshape(batch * 2 * k, k)
-    values = backend.run(expanded.circuit, points, np.zeros(0)).reshape(batch, 2, k, -1)
+    start = 0
+    values = np.empty((batch * 2 * k, circuit.n_observables))
+    for rows in call_sizes(batch, k, circuit.n_observables):
+        points = _shifted_points(angles, start, start + rows)
+        values[start : start + rows] = backend.run(expanded.circuit, points, np.zeros(0))
+        start += rows
+    values = values.reshape(batch, 2, k, -1)
     derivatives = (values[:, 0] - values[:, 1]) / 2  # (B, K, n_observables)
     per_occurrence = np.einsum("bko,bo->bk", derivatives, cotangent)
     for occurrence, (is_input, index) in enumerate(
@@ -92,10 +103,49 @@ def parameter_shift_vjp(
     return grad_inputs, grad_weights
 
 
+def _shifted_points(angles: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of the ``(2KB, K)`` shifted angles: row ``2K b + j`` is sample
+    ``b``'s angles with occurrence ``j`` shifted by ``+pi/2`` (``j < K``) or ``-pi/2``."""
+    k = angles.shape[1]
+    sample, shift = np.divmod(np.arange(start, stop), 2 * k)
+    points = angles[sample]
+    points[np.arange(points.shape[0]), shift % k] += np.where(shift < k, np.pi / 2, -np.pi / 2)
+    return points
+
+
+def call_sizes(batch: int, k: int, n_observables: int) -> list[int]:
+    """The parameter sets of each backend call of a parameter-shift gradient of ``batch``
+    samples and ``k`` gate angles: all ``2kB`` in one call while their angles and values
+    (float64) fit in :data:`MEMORY_BUDGET`, else as many per call as fit."""
+    rows = 2 * k * batch
+    values = 8 * rows * n_observables
+    per_call = (MEMORY_BUDGET - values) // (8 * k)
+    if per_call < 1:
+        raise UnsupportedError(
+            f"the parameter-shift gradient of {batch} sample(s) x {k} gate angles needs "
+            f"{_size(values + 8 * k)} for its values and one shifted point, over the "
+            f"{_size(MEMORY_BUDGET)} budget (qrkt.backends.parameter_shift.MEMORY_BUDGET); use "
+            "a smaller batch or fewer layers, or a backend with gradients of its own (jax)"
+        )
+    per_call = min(per_call, rows)
+    full, rest = divmod(rows, per_call)
+    return [per_call] * full + ([rest] if rest else [])
+
+
+def _size(n_bytes: int) -> str:
+    """``n_bytes`` in the largest binary unit it reaches, e.g. ``"5.2 GiB"``."""
+    for power, unit in ((3, "GiB"), (2, "MiB"), (1, "KiB")):
+        if n_bytes >= 1024**power:
+            return f"{n_bytes / 1024**power:.1f} {unit}"
+    return f"{n_bytes} bytes"
+
+
 def parameter_shift_cost(backend: Backend, circuit: Circuit, rows: int) -> Cost:
     """What :func:`parameter_shift_vjp` of a call with ``rows`` parameter sets costs on
-    ``backend``: one call of ``2 K rows`` parameter sets, nothing where no gate is parametrized."""
+    ``backend``: one call of ``2 K rows`` parameter sets (several where they exceed
+    :data:`MEMORY_BUDGET`), nothing where no gate is parametrized."""
     shifted = occurrence_circuit(circuit).circuit
     if not shifted.n_inputs:
         return Cost()
-    return backend.estimate(shifted, 2 * shifted.n_inputs * rows)
+    sizes = call_sizes(rows, shifted.n_inputs, shifted.n_observables)
+    return sum((backend.estimate(shifted, size) for size in sizes), Cost())

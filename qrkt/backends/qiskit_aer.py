@@ -56,6 +56,11 @@ if TYPE_CHECKING:
     from qiskit.providers import BackendV2
     from qiskit_aer.noise import NoiseModel
 
+MAX_SHOTS = 10_000_000
+"""The most shots of one parameter set: Aer's sampler keeps every shot's bit string (about 250
+bytes a shot, measured, in C++ and then Python), so 10^7 shots take about 2.5 GB, and more
+crash it with ``std::bad_alloc``."""
+
 
 class QiskitAerBackend(Backend):
     """Expectation values from Qiskit Aer: exact, from ``shots`` samples, or noisy.
@@ -84,7 +89,7 @@ class QiskitAerBackend(Backend):
     ) -> None:
         super().__init__()
         require_aer()
-        check_shots(shots)
+        check_shots(shots, maximum=MAX_SHOTS, limit="Aer keeps every shot's bit string in memory")
         check_seed(seed)
         check_optimization_level(optimization_level)
         if noise_model is not None and fake_device is not None:

@@ -59,6 +59,10 @@ logger = logging.getLogger(__name__)
 _ENVIRONMENT = {"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
 _TRUE = ("1", "true", "True")  # what TensorFlow reads as TF_USE_LEGACY_KERAS on
 _DIFFERENTIATORS = ("adjoint", "parameter_shift")
+MAX_SHOTS = 100_000_000
+"""The most shots of one parameter set: TFQ takes ``repetitions`` as an int32 (at most 2^31 - 1)
+and its sampled-expectation op keeps every sample of a circuit as an 8-byte integer while it
+counts them, for several circuits in parallel: 10^8 shots take 800 MB a circuit."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,7 +101,7 @@ class TfqBackend(Backend):
         differentiator: str | None = None,
     ) -> None:
         super().__init__()
-        check_shots(shots)
+        check_shots(shots, maximum=MAX_SHOTS, limit="TFQ keeps every sample in memory")
         check_dtype(
             self.name,
             dtype,

@@ -100,7 +100,17 @@ def _read_npy(path: Path, shape: tuple[int, int, int], maximum: float) -> np.nda
             f"{width} with {channels} channel(s): save (H, W), (H, W, C), (N, H, W) or "
             f"(N, H, W, C) with H={height}, W={width}, C={channels}"
         )
-    if not np.issubdtype(array.dtype, np.number) or array.min() < 0 or array.max() > maximum:
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise DataError(
+            f"{path} holds an array of dtype {array.dtype}; expected real raw pixels in "
+            f"0..{maximum:g}: save an integer or float array"
+        )
+    if not np.isfinite(array).all():
+        raise DataError(
+            f"{path} holds {np.size(array) - np.isfinite(array).sum()} NaN or infinite "
+            f"value(s); expected raw pixels in 0..{maximum:g}: replace them with valid pixels"
+        )
+    if array.min() < 0 or array.max() > maximum:
         raise DataError(
             f"{path} holds values from {array.min()} to {array.max()}; expected raw pixels in "
             f"0..{maximum:g} as the dataset stores them (not normalised values)"

@@ -73,7 +73,7 @@ def feature_classifier(data: GanData, path: str | Path, *, seed: int = 0) -> Fea
                 "pass another --classifier path, or delete this one to train a new one"
             )
         params = checkpoint.restore("params", template)
-        return FeatureClassifier(network, params, meta["held_out_accuracy"])
+        return FeatureClassifier(network, params, checkpoint.get("held_out_accuracy", float))
     params = _train(network, data, seed)
     _, probabilities = _outputs(network, params, data.held_out)
     accuracy = float(np.mean(probabilities.argmax(axis=1) == data.held_out_labels))

@@ -49,15 +49,15 @@ def load_generator(workdir: str | Path) -> TrainedGenerator:
             f"{workdir} holds a run of {meta.get('preset')!r}, not of a GAN preset "
             f"({known_names(GAN_PRESETS)}); pass the work directory of a qrkt train-gan run"
         )
-    model = GanConfig.from_dict(meta["model"])
+    model = GanConfig.from_dict(checkpoint.get("model", dict))
     generator, _ = build_gan(model)
     shapes = jax.eval_shape(generator.init, jax.random.PRNGKey(0), np.zeros((1, model.latent)))
     return TrainedGenerator(
         meta["preset"],
         model,
-        GanTrainConfig.from_dict(meta["train_config"]),
+        GanTrainConfig.from_dict(checkpoint.get("train_config", dict)),
         checkpoint.restore("ema", shapes),
-        meta["step"],
+        checkpoint.get("step", int),
     )
 
 

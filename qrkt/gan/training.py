@@ -33,9 +33,9 @@ from qrkt.gan.images import load_gan_data, save_grid
 from qrkt.gan.losses import critic_loss, generator_loss
 from qrkt.gan.models import Discriminator, Generator
 from qrkt.gan.presets import build_gan, gan_parameter_counts, get_gan_preset
-from qrkt.training.checkpoint import load_checkpoint, save_checkpoint
+from qrkt.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from qrkt.training.config import MAX_EPOCHS
-from qrkt.training.files import write_atomically
+from qrkt.training.files import write_atomically, writing
 from qrkt.training.order import epoch_order, steps_per_epoch, training_batch
 from qrkt.training.report import append_record, write_records
 from qrkt.training.resume import (
@@ -43,9 +43,11 @@ from qrkt.training.resume import (
     check_new_run,
     check_same_settings,
     checkpoint_due,
+    finished_summary,
     position_metadata,
     resume_position,
     setting_differences,
+    stop_if_not_finite,
 )
 from qrkt.training.trainer import Progress
 from qrkt.training.workdir import WorkDir
@@ -146,11 +148,13 @@ class GanState:
 
 @dataclass(frozen=True)
 class GanTrainResult:
-    """A finished run: its summary (also in ``summary.json``), its epochs and final state."""
+    """A finished run: its summary (also in ``summary.json``), its epochs and final state;
+    ``already_finished`` if it was resumed with nothing left to do (nothing was trained)."""
 
     summary: dict[str, Any]
     history: list[dict[str, Any]]
     state: GanState
+    already_finished: bool = False
 
 
 def learning_rate(config: GanTrainConfig, updates: int) -> optax.Schedule:
@@ -192,14 +196,11 @@ class GanSteps:
     compile_seconds: float
 
 
-@functools.lru_cache(maxsize=4)
-def gan_steps(model: GanConfig, config: GanTrainConfig, total_steps: int) -> GanSteps:
-    """Compile the GAN's steps for a run of ``total_steps`` generator steps (cached: a run
-    resumed in the same process does not compile again)."""
+def gan_init(model: GanConfig, config: GanTrainConfig, total_steps: int) -> Callable[[], GanState]:
+    """``() -> GanState``: a run's state fresh from the seed (not compiled)."""
     generator, discriminator = build_gan(model, backend=config.backend)
     generator_adam = adam(config, total_steps)
     critic_adam = adam(config, total_steps * config.critic_steps)
-    root = jax.random.PRNGKey(config.seed)
 
     def init() -> GanState:
         generator_key, critic_key = init_keys(config.seed)
@@ -214,6 +215,18 @@ def gan_steps(model: GanConfig, config: GanTrainConfig, total_steps: int) -> Gan
             discriminator_opt=critic_adam.init(critic_params),
         )
 
+    return init
+
+
+@functools.lru_cache(maxsize=4)
+def gan_steps(model: GanConfig, config: GanTrainConfig, total_steps: int) -> GanSteps:
+    """Compile the GAN's steps for a run of ``total_steps`` generator steps (cached: a run
+    resumed in the same process does not compile again)."""
+    generator, discriminator = build_gan(model, backend=config.backend)
+    generator_adam = adam(config, total_steps)
+    critic_adam = adam(config, total_steps * config.critic_steps)
+    root = jax.random.PRNGKey(config.seed)
+    init = gan_init(model, config, total_steps)
     step = make_train_step(
         generator,
         discriminator,
@@ -331,8 +344,9 @@ def train_gan(
     Args:
       config: the run; ``config.dataset`` ``None`` takes the preset's.
       workdir: the run's directory; it must not hold another run unless ``resume``.
-      resume: continue the run in ``workdir`` from its ``last`` checkpoint (or start it, if it
-        has none yet); only ``data_dir`` and ``checkpoint_every`` may differ.
+      resume: continue the run in ``workdir`` from its ``last`` checkpoint (or from its start,
+        if it has none yet); a run that has trained its epochs returns its stored summary. Only
+        ``data_dir`` and ``checkpoint_every`` may differ.
       progress: receives progress events (samples are real images the critic sees).
     """
     progress = progress or Progress()
@@ -350,13 +364,22 @@ def train_gan(
             f"{config.batch_size} = {rows} images, more than the {len(train)} training images; "
             "lower --batch-size or --critic-steps, or raise --limit"
         )
-    checkpoint = None
+    checkpoint, at = None, Position()
     if resume and files.last.exists():
         checkpoint = load_checkpoint(files.last)
         checkpoint.check_model(preset.name, preset.model)  # type: ignore[arg-type]
-        stored = GanTrainConfig.from_dict(checkpoint.metadata["train_config"])
+        stored = GanTrainConfig.from_dict(checkpoint.get("train_config", dict))
         differences = setting_differences(stored, config, RESUMABLE_CHANGES)
         check_same_settings(files, differences, RESUMABLE_CHANGES)
+        at = resume_position(checkpoint, epoch_steps, files)
+        summary = finished_summary(files, at, config.epochs)
+        if summary is not None:
+            logger.info(
+                "the run in %s has trained its %d epochs: nothing left to do", files.path, at.epoch
+            )
+            shapes = jax.eval_shape(gan_init(preset.model, config, config.epochs * epoch_steps))
+            state = _restore(checkpoint, shapes, at.step(epoch_steps))
+            return GanTrainResult(summary, at.history, state, already_finished=True)
     compiled = gan_steps(preset.model, config, config.epochs * epoch_steps)
     logger.info("compiled the GAN's steps in %.1f s", compiled.compile_seconds)
     facts = gan_facts(preset.model) | {
@@ -365,25 +388,25 @@ def train_gan(
         "backend": config.backend,
         "compile_seconds": compiled.compile_seconds,
     }
-    at = Position() if checkpoint is None else resume_position(checkpoint, epoch_steps, files.last)
     epoch, position, seconds, history = at.epoch, at.position, at.seconds, at.history
     if checkpoint is None:
         state = compiled.init()
         sums = _EpochMetrics()
     else:
-        state = GanState(
-            jnp.asarray(at.step(epoch_steps), jnp.int32),
-            *(checkpoint.restore(name, getattr(compiled.shapes, name)) for name in _TREES),
-        )
+        state = _restore(checkpoint, compiled.shapes, at.step(epoch_steps))
         sums = _EpochMetrics(checkpoint.state["epoch_metrics"])
         logger.info("resuming %s at epoch %d, step %d", files.path, epoch + 1, at.step(epoch_steps))
-    write_records(files.metrics, history)
+    with writing(files.metrics):
+        write_records(files.metrics, history)
     latents = jax.random.normal(
         jax.random.fold_in(jax.random.PRNGKey(config.seed), _GRID),
         (config.grid_samples, preset.model.latent),
     )
 
     def save(at_position: int, elapsed: float) -> None:
+        trees = {name: getattr(state, name) for name in _TREES}
+        step = epoch * epoch_steps + at_position
+        stop_if_not_finite("parameters", trees, files, epoch + bool(at_position), step)
         metadata = {
             "preset": preset.name,
             "model": preset.model.to_dict(),
@@ -391,8 +414,8 @@ def train_gan(
             **position_metadata(Position(epoch, at_position, elapsed, history), epoch_steps),
             **facts,
         }
-        trees = {name: getattr(state, name) for name in _TREES}
-        save_checkpoint(files.last, {**trees, "epoch_metrics": sums.arrays()}, metadata)
+        with writing(files.last):
+            save_checkpoint(files.last, {**trees, "epoch_metrics": sums.arrays()}, metadata)
 
     while epoch < config.epochs:
         order = epoch_order(config.seed, epoch, len(train))
@@ -403,9 +426,11 @@ def train_gan(
             state, metrics = compiled.train(
                 state, real.reshape(config.critic_steps, -1, *real.shape[1:])
             )
-            sums.add(jax.device_get(metrics))
+            metrics = jax.device_get(metrics)
             position += 1
             step = epoch * epoch_steps + position
+            stop_if_not_finite("losses", metrics, files, epoch + 1, step)
+            sums.add(metrics)
             if checkpoint_due(config.checkpoint_every, step, position, epoch_steps):
                 save(position, time.perf_counter() - started)
             progress.step_finished(step, rows)
@@ -423,10 +448,11 @@ def train_gan(
         epoch, position, seconds = epoch + 1, 0, 0.0
         sums = _EpochMetrics()
         save(0, 0.0)
-        append_record(files.metrics, record)
-        save_grid(
-            sample_grid_path(files.path, epoch), np.asarray(compiled.generate(state.ema, latents))
-        )
+        with writing(files.metrics):
+            append_record(files.metrics, record)
+        grid = sample_grid_path(files.path, epoch)
+        with writing(grid):
+            save_grid(grid, np.asarray(compiled.generate(state.ema, latents)))
         logger.info(
             "epoch %d: critic loss %.4f, Wasserstein estimate %.4f, generator loss %.4f",
             record["epoch"],
@@ -445,11 +471,20 @@ def train_gan(
         "train_seconds": sum(record["epoch_seconds"] for record in history),
         "last": history[-1],
     }
-    write_atomically(files.summary, (json.dumps(summary, indent=2) + "\n").encode())
+    with writing(files.summary):
+        write_atomically(files.summary, (json.dumps(summary, indent=2) + "\n").encode())
     return GanTrainResult(summary, history, jax.device_get(state))
 
 
 _TREES = ("generator", "discriminator", "ema", "generator_opt", "discriminator_opt")
+
+
+def _restore(checkpoint: Checkpoint, shapes: GanState, step: int) -> GanState:
+    """The state stored in ``checkpoint`` at generator step ``step``."""
+    return GanState(
+        jnp.asarray(step, jnp.int32),
+        *(checkpoint.restore(name, getattr(shapes, name)) for name in _TREES),
+    )
 
 
 def gan_facts(model: GanConfig) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Checkpoints: arrays as msgpack, metadata as JSON, one file each, written atomically.
 
-A file is ``MAGIC``, one line of JSON (the metadata, and the size and SHA-256 of the payload),
-then the payload: :func:`flax.serialization.msgpack_serialize` of a state dict of arrays.
-Reading parses JSON and msgpack only (arrays are rebuilt from shape, dtype name and raw
-bytes), so loading a checkpoint never executes code from the file. A truncated or damaged file
-fails its size or checksum test before anything is decoded.
+A file is ``MAGIC``, one line of JSON (the metadata, its SHA-256, and the size and SHA-256 of
+the payload), then the payload: :func:`flax.serialization.msgpack_serialize` of a state dict of
+arrays. Reading parses JSON and msgpack only (arrays are rebuilt from shape, dtype name and raw
+bytes), so loading a checkpoint never executes code from the file. A truncated or damaged file,
+or one whose metadata was edited, fails its size or checksum tests before anything is decoded.
+Version 1 files (the pretrained models') have no metadata checksum and are still read.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from qrkt.models import ModelConfig
 from qrkt.training.files import write_atomically
 
 MAGIC = b"qrkt checkpoint\n"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, VERSION)  # version 1 has no metadata checksum
 
 T = TypeVar("T")
 
@@ -38,9 +40,23 @@ class Checkpoint:
     state: dict[str, Any]
     digest: str  # the payload's SHA-256: names exactly these parameters
 
+    def get(self, key: str, kind: type | tuple[type, ...]) -> Any:
+        """The metadata entry ``key``, which must be a ``kind``; a missing entry or one of
+        another type raises a :class:`CheckpointError` naming both."""
+        if key not in self.metadata:
+            raise _corrupt(self.path, f"its metadata has no {key!r} entry")
+        value = self.metadata[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            names = " or ".join(k.__name__ for k in kinds)
+            raise _corrupt(
+                self.path, f"its metadata's {key!r} is {value!r:.60}, expected a {names}"
+            )
+        return value
+
     def check_model(self, preset: str, model: ModelConfig) -> None:
         """Raise unless the checkpoint was made for ``preset`` with this exact ``model``."""
-        stored_preset, stored = self.metadata["preset"], self.metadata["model"]
+        stored_preset, stored = self.get("preset", str), self.get("model", dict)
         wanted = json.loads(json.dumps(model.to_dict()))  # as JSON reads it back
         if stored_preset == preset and stored == wanted:
             return
@@ -80,10 +96,12 @@ class Checkpoint:
 def save_checkpoint(path: str | Path, state: dict[str, Any], metadata: dict[str, Any]) -> None:
     """Write ``state`` (a dict of pytrees of arrays) and ``metadata`` (JSON-able) atomically."""
     payload = serialization.msgpack_serialize(serialization.to_state_dict(state))
+    metadata = json.loads(json.dumps(metadata))  # hashed as it is read back: keys as strings
     header = {
         "version": VERSION,
         "payload_bytes": len(payload),
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        "metadata_sha256": _metadata_sha256(metadata),
         "metadata": metadata,
     }
     write_atomically(path, MAGIC + json.dumps(header).encode() + b"\n" + payload)
@@ -107,17 +125,25 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     header_line, newline, payload = data[len(MAGIC) :].partition(b"\n")
     try:
         header = json.loads(header_line) if newline else None
-    except ValueError:
+    except (ValueError, RecursionError):
         header = None
-    if not isinstance(header, dict) or not {"version", "payload_bytes", "payload_sha256"} <= set(
-        header
+    if not isinstance(header, dict) or any(
+        type(header.get(key)) is not kind for key, kind in _HEADER_TYPES.items()
     ):
         raise _corrupt(path, "its header is unreadable")
-    if header["version"] != VERSION:
+    if header["version"] not in READABLE_VERSIONS:
         raise CheckpointError(
-            f"{path} is a version {header['version']} checkpoint; this qrkt reads version "
-            f"{VERSION}: use the qrkt version that wrote it"
+            f"{path} is a version {header['version']} checkpoint; this qrkt reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}: use the qrkt version that wrote it"
         )
+    if not isinstance(header.get("metadata"), dict):
+        raise _corrupt(
+            path, f"its metadata is a {type(header.get('metadata')).__name__}, not a JSON object"
+        )
+    if header["version"] > 1 and header.get("metadata_sha256") != _metadata_sha256(
+        header["metadata"]
+    ):
+        raise _corrupt(path, "its metadata does not match its SHA-256 checksum (was it edited?)")
     if len(payload) != header["payload_bytes"]:
         raise _corrupt(
             path,
@@ -132,6 +158,15 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if not isinstance(state, dict):
         raise _corrupt(path, f"its payload is a {type(state).__name__}, not a state dict")
     return Checkpoint(path, header["metadata"], state, header["payload_sha256"])
+
+
+_HEADER_TYPES = {"version": int, "payload_bytes": int, "payload_sha256": str}
+
+
+def _metadata_sha256(metadata: dict[str, Any]) -> str:
+    """The SHA-256 of ``metadata`` as canonical JSON: the same before writing and after
+    reading back."""
+    return hashlib.sha256(json.dumps(metadata, sort_keys=True).encode()).hexdigest()
 
 
 def _corrupt(path: Path, reason: str) -> CheckpointError:

@@ -20,9 +20,9 @@ import numpy as np
 from qrkt.backends.base import JaxBackend
 from qrkt.backends.registry import backend_entry
 from qrkt.data import Split, shipped_validation
-from qrkt.errors import TrainingError, check_int
+from qrkt.errors import CheckpointError, TrainingError, check_int
 from qrkt.models import ModelConfig
-from qrkt.presets import build_model, example_inputs
+from qrkt.presets import get_preset, parameter_shapes
 from qrkt.training.checkpoint import Checkpoint, load_checkpoint
 from qrkt.training.config import TrainConfig
 from qrkt.training.files import write_atomically
@@ -67,20 +67,25 @@ def load_best(workdir: str | Path) -> TrainedModel:
 
 def read_trained(checkpoint: Checkpoint, files: WorkDir) -> TrainedModel:
     """``checkpoint`` (a best checkpoint, as read) as a model to apply; its evaluations write
-    to ``files``."""
-    model_config = ModelConfig.from_dict(checkpoint.metadata["model"])
-    model = build_model(model_config)
-    shapes = jax.eval_shape(
-        lambda: model.init({"params": jax.random.PRNGKey(0)}, example_inputs(model_config))
-    )
+    to ``files``. Its model must be its preset's, and its training settings name that preset."""
+    preset = checkpoint.get("preset", str)
+    checkpoint.check_model(preset, get_preset(preset).model)
+    config = TrainConfig.from_dict(checkpoint.get("train_config", dict))
+    if config.preset != preset:
+        raise CheckpointError(
+            f"checkpoint {checkpoint.path} holds preset {preset!r} but its training settings "
+            f"name preset {config.preset!r}; its header was edited: restore it from a copy, or "
+            "train again"
+        )
+    model_config = ModelConfig.from_dict(checkpoint.get("model", dict))
     return TrainedModel(
         files=files,
-        config=TrainConfig.from_dict(checkpoint.metadata["train_config"]),
+        config=config,
         model=model_config,
-        params=checkpoint.restore("params", shapes["params"]),
+        params=checkpoint.restore("params", parameter_shapes(model_config)),
         checkpoint=checkpoint.path,
         digest=checkpoint.digest,
-        epoch=checkpoint.metadata["epoch"],
+        epoch=checkpoint.get("epoch", int),
     )
 
 

@@ -7,9 +7,13 @@ import contextlib
 import io
 import os
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
+from qrkt.errors import TrainingError
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:
@@ -65,3 +69,35 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def check_writable(directory: Path) -> None:
+    """Raise unless ``directory`` can be created and a file written in it and removed, so a
+    run fails before it loads data or compiles, not at its first checkpoint."""
+    if directory.exists() and not directory.is_dir():
+        raise TrainingError(
+            f"work directory {directory} is a file, not a directory; choose another --workdir"
+        )
+    probe = directory / f".qrkt-probe-{uuid.uuid4().hex}"
+    with writing(directory):
+        directory.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        os.unlink(probe)
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an :class:`OSError` (a read-only or full disk, a file in the way) raised while
+    writing ``path`` into a :class:`TrainingError` naming it and the system's reason."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or str(error)
+        culprit = (
+            f" ({error.filename})" if error.filename and str(error.filename) != str(path) else ""
+        )
+        raise TrainingError(
+            f"cannot write {path}: {reason}{culprit}; make it writable or free some space, or "
+            "choose another --workdir; the files written before are intact, and an interrupted "
+            "run continues with --resume"
+        ) from error

@@ -1,29 +1,44 @@
 """Starting or resuming a run in its work directory: what every trainer checks and restores.
 
 A trainer's ``last`` checkpoint stores, beside its arrays, where in the run it was written
-(:func:`position_metadata`); :func:`resume_position` reads that back and checks that it still
-fits the training data.
+and the record of its latest epoch (:func:`position_metadata`); :func:`resume_position` reads
+that back, with the earlier records from ``metrics.jsonl``, and checks that it still fits the
+training data.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import jax
+import numpy as np
 
 from qrkt.errors import CheckpointError, TrainingError
 from qrkt.training.checkpoint import Checkpoint
+from qrkt.training.files import check_writable
 from qrkt.training.workdir import WorkDir
 
 
 def check_new_run(files: WorkDir, resume: bool) -> None:
-    """Raise unless ``files`` holds no run yet, or ``resume`` asks to continue it."""
+    """Raise unless ``files`` holds no run yet and ``resume`` is off, or holds one and
+    ``resume`` asks to continue it; then check that the directory can be written."""
     if files.holds_run() and not resume:
         raise TrainingError(
             f"work directory {files.path} already holds a run; pass --resume to continue it, "
             "or choose another --workdir"
         )
+    if resume and not files.holds_run():
+        raise TrainingError(
+            f"--resume: work directory {files.path} holds no run to resume (no "
+            f"{files.last.relative_to(files.path)}, metrics.jsonl or summary.json); drop "
+            "--resume to start a new run there, or pass the --workdir of the run to continue"
+        )
+    check_writable(files.path)
 
 
 def setting_differences(stored: Any, requested: Any, resumable: Sequence[str]) -> list[str]:
@@ -70,25 +85,81 @@ class Position:
 
 
 def position_metadata(at: Position, epoch_steps: int) -> dict[str, Any]:
-    """The checkpoint metadata that :func:`resume_position` reads back."""
+    """The checkpoint metadata that :func:`resume_position` reads back: the latest epoch's
+    record only (it may not be in ``metrics.jsonl`` yet), not the whole history."""
     return {
         "epoch": at.epoch,
         "position": at.position,
         "step": at.step(epoch_steps),
         "epoch_seconds": at.seconds,
-        "history": at.history,
+        "last_record": at.history[-1] if at.history else None,
     }
 
 
-def resume_position(checkpoint: Checkpoint, epoch_steps: int, path: object) -> Position:
-    """Where the run of ``checkpoint`` (read from ``path``) continues, checked against
-    ``epoch_steps`` steps per epoch."""
-    meta = checkpoint.metadata
-    at = Position(meta["epoch"], meta["position"], meta["epoch_seconds"], meta["history"])
-    if meta["step"] != at.step(epoch_steps):
+def resume_position(checkpoint: Checkpoint, epoch_steps: int, files: WorkDir) -> Position:
+    """Where the run of ``checkpoint`` (``files.last``) continues, checked against
+    ``epoch_steps`` steps per epoch; its history is read from ``files.metrics``."""
+    epoch, step = checkpoint.get("epoch", int), checkpoint.get("step", int)
+    at = Position(
+        epoch, checkpoint.get("position", int), checkpoint.get("epoch_seconds", (float, int))
+    )
+    if step != at.step(epoch_steps):
         raise CheckpointError(
-            f"checkpoint {path} is at step {meta['step']} (epoch {at.epoch + 1}, batch "
+            f"checkpoint {checkpoint.path} is at step {step} (epoch {epoch + 1}, batch "
             f"{at.position}), which does not match {epoch_steps} steps per epoch: the training "
             "data changed since it was written; resume with the same data, or start a new run"
         )
-    return at
+    if "history" in checkpoint.metadata:  # written before checkpoints kept only the last record
+        return dataclasses.replace(at, history=checkpoint.get("history", list))
+    if epoch == 0:
+        return at
+    last = checkpoint.get("last_record", dict)
+    return dataclasses.replace(at, history=[*_earlier_records(files.metrics, epoch - 1), last])
+
+
+def _earlier_records(path: Path, epochs: int) -> list[dict[str, Any]]:
+    """The records of epochs 1 to ``epochs`` from the run's ``metrics.jsonl``."""
+    records = []
+    try:
+        for line in path.read_text().splitlines()[:epochs]:
+            record = json.loads(line)
+            if record.get("epoch") != len(records) + 1:
+                break
+            records.append(record)
+    except (OSError, ValueError, AttributeError):
+        pass
+    if len(records) != epochs:
+        raise CheckpointError(
+            f"{path} holds the records of {len(records)} epoch(s) before the first damaged or "
+            f"missing one; resuming needs those of epochs 1 to {epochs}: restore it from a copy, "
+            "or start a new run in another --workdir"
+        )
+    return records
+
+
+def finished_summary(files: WorkDir, at: Position, epochs: int) -> dict[str, Any] | None:
+    """The stored summary of a run that has already trained ``epochs`` epochs, or ``None``
+    if there is something left to do."""
+    if at.epoch < epochs or at.position:
+        return None
+    try:
+        return json.loads(files.summary.read_text())
+    except (OSError, ValueError):
+        return None  # written again at the end of the (empty) run
+
+
+def stop_if_not_finite(what: str, values: Any, files: WorkDir, epoch: int, step: int) -> None:
+    """Stop the run if ``values`` (losses, a tree of parameters) hold a NaN or an infinity,
+    before any of them is written to ``files``; ``epoch`` and ``step`` (from 1) say where."""
+    if all(np.isfinite(leaf).all() for leaf in jax.tree_util.tree_leaves(values)):
+        return
+    kept = (
+        f"the last good checkpoint, {files.last}, is kept"
+        if files.last.exists()
+        else "no checkpoint had been written yet"
+    )
+    raise TrainingError(
+        f"training stopped at epoch {epoch}, step {step}: the {what} became NaN or infinite; "
+        f"{kept} and {files.metrics.name} holds only finite records; lower --learning-rate "
+        "(or check the data for NaN) and start a new run in another --workdir"
+    )

@@ -24,10 +24,10 @@ import numpy as np
 from qrkt.data import Dataset, Split, load_dataset
 from qrkt.errors import TrainingError
 from qrkt.models import ModelConfig, count_parameters
-from qrkt.presets import get_preset
+from qrkt.presets import get_preset, parameter_shapes
 from qrkt.training.checkpoint import load_checkpoint, save_checkpoint
 from qrkt.training.config import RESUMABLE_CHANGES, TrainConfig
-from qrkt.training.files import write_atomically
+from qrkt.training.files import write_atomically, writing
 from qrkt.training.metrics import classification_metrics
 from qrkt.training.optimizer import learning_rate_schedule
 from qrkt.training.order import epoch_order, steps_per_epoch, training_batch
@@ -46,8 +46,10 @@ from qrkt.training.resume import (
     check_new_run,
     check_same_settings,
     checkpoint_due,
+    finished_summary,
     position_metadata,
     resume_position,
+    stop_if_not_finite,
 )
 from qrkt.training.steps import (
     TrainState,
@@ -82,11 +84,13 @@ class Progress:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """A finished run: its summary (also in ``summary.json``), its epochs, its last params."""
+    """A finished run: its summary (also in ``summary.json``), its epochs, its last params;
+    ``already_finished`` if it was resumed with nothing left to do (nothing was trained)."""
 
     summary: dict[str, Any]
     history: list[Record]
     params: Any
+    already_finished: bool = False
 
 
 def load_data(model: ModelConfig, name: str, data_dir: str | Path | None) -> Dataset:
@@ -127,9 +131,10 @@ def train_and_evaluate(
     Args:
       config: the run; ``config.dataset`` ``None`` takes the preset's.
       workdir: the run's directory; it must not hold another run unless ``resume``.
-      resume: continue the run in ``workdir`` from its ``last`` checkpoint (or start it, if it
-        has none yet). Only ``epochs``, ``data_dir`` and ``checkpoint_every`` may differ from
-        the settings it was started with.
+      resume: continue the run in ``workdir`` from its ``last`` checkpoint (or from its start,
+        if it has none yet); a run that has trained its epochs returns its stored summary. Only
+        ``epochs``, ``data_dir`` and ``checkpoint_every`` may differ from the settings it was
+        started with.
       progress: receives progress events.
       devices: train data-parallel over these; ``None``: every device of every process.
     """
@@ -151,12 +156,20 @@ def train_and_evaluate(
             f"{config.batch_size}; lower --batch-size or raise --limit"
         )
 
-    checkpoint = None
+    checkpoint, at = None, Position()
     if resume and files.last.exists():
         checkpoint = load_checkpoint(files.last)
         checkpoint.check_model(preset.name, preset.model)
-        stored = TrainConfig.from_dict(checkpoint.metadata["train_config"])
+        stored = TrainConfig.from_dict(checkpoint.get("train_config", dict))
         check_same_settings(files, stored.differences(config), RESUMABLE_CHANGES)
+        at = resume_position(checkpoint, epoch_steps, files)
+        summary = finished_summary(files, at, config.epochs)
+        if summary is not None:
+            logger.info(
+                "the run in %s has trained its %d epochs: nothing left to do", files.path, at.epoch
+            )
+            params = checkpoint.restore("params", parameter_shapes(preset.model))
+            return TrainResult(summary, at.history, params, already_finished=True)
     compiled = training_steps(
         preset.model, config, batch_shapes(train, config.batch_size, parallel), parallel
     )
@@ -171,7 +184,6 @@ def train_and_evaluate(
         "processes": jax.process_count(),
         "compile_seconds": compiled.compile_seconds,
     }
-    at = Position() if checkpoint is None else resume_position(checkpoint, epoch_steps, files.last)
     epoch, position, seconds, history = at.epoch, at.position, at.seconds, at.history
     predictions = _EpochPredictions(dataset.num_classes)
     if checkpoint is None:
@@ -188,9 +200,12 @@ def train_and_evaluate(
         logger.info("resuming %s at epoch %d, step %d", files.path, epoch + 1, at.step(epoch_steps))
     parallel.barrier("qrkt: work directory checked")  # before process 0 writes to it
     if parallel.is_main_process:
-        write_records(files.metrics, history)
+        with writing(files.metrics):
+            write_records(files.metrics, history)
 
     def save(path: Path, host: TrainState, at_position: int, elapsed: float) -> None:
+        step = epoch * epoch_steps + at_position
+        stop_if_not_finite("parameters", host.params, files, epoch + bool(at_position), step)
         best = best_record(history) if history else {}
         metadata = {
             "preset": preset.name,
@@ -207,7 +222,8 @@ def train_and_evaluate(
             "predictions": predictions.arrays(),
         }
         if parallel.is_main_process:
-            save_checkpoint(path, arrays, metadata)
+            with writing(path):
+                save_checkpoint(path, arrays, metadata)
 
     schedule = learning_rate_schedule(config)
     while epoch < config.epochs:
@@ -222,9 +238,11 @@ def train_and_evaluate(
             state, losses, probabilities = compiled.train(
                 state, parallel.shard(train.inputs[rows]), parallel.shard(labels)
             )
-            predictions.add(*parallel.to_host((losses, probabilities)), labels)
+            losses, probabilities = parallel.to_host((losses, probabilities))
             position += 1
             step = epoch * epoch_steps + position
+            stop_if_not_finite("training loss", losses, files, epoch + 1, step)
+            predictions.add(losses, probabilities, labels)
             if checkpoint_due(config.checkpoint_every, step, position, epoch_steps):
                 save(files.last, parallel.to_host(state), position, time.perf_counter() - started)
             progress.step_finished(step, config.batch_size)
@@ -232,6 +250,9 @@ def train_and_evaluate(
         train_predictions = predictions.arrays()
         validation_losses, validation_probabilities = predict(
             compiled.evaluate, state.params, dataset.validation, config.batch_size, parallel
+        )
+        stop_if_not_finite(
+            "validation loss", validation_losses, files, epoch + 1, (epoch + 1) * epoch_steps
         )
         record = {
             "epoch": epoch + 1,
@@ -255,7 +276,8 @@ def train_and_evaluate(
             save(files.best, host, 0, 0.0)
         save(files.last, host, 0, 0.0)
         if parallel.is_main_process:
-            append_record(files.metrics, record)
+            with writing(files.metrics):
+                append_record(files.metrics, record)
         logger.info(
             "epoch %d: train loss %.4f, validation loss %.4f, accuracy %.4f, AUC %.4f",
             record["epoch"],
@@ -270,8 +292,9 @@ def train_and_evaluate(
         history, **facts, train_config=config.to_dict(), model=preset.model.to_dict()
     )
     if parallel.is_main_process:
-        write_atomically(files.summary, (json.dumps(summary, indent=2) + "\n").encode())
-        plot_curves(read_records(files.metrics), files.path)
+        with writing(files.path):
+            write_atomically(files.summary, (json.dumps(summary, indent=2) + "\n").encode())
+            plot_curves(read_records(files.metrics), files.path)
     return TrainResult(summary, history, parallel.to_host(state.params))
 
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from qrkt.backends.bridge import expectation_function
+from qrkt.backends.bridge import expectation_function, host_errors
 from qrkt.backends.jax_statevector import JaxStatevectorBackend
 from qrkt.backends.reference import ReferenceBackend
 from qrkt.circuits.ansatz import qrkt_ansatz
@@ -172,3 +172,28 @@ def test_host_calls_name_their_layer_and_instances_take_no_options() -> None:
     assert layers == ["block/query"]
     with pytest.raises(BackendInputError, match=r"backend options \['shots'\] apply to a backend"):
         expectation_function(backend, CIRCUIT, shots=10)
+
+
+NAN_MESSAGE = r"inputs must be finite, got np.float64\(nan\) at index .*NaN or infinity"
+
+
+def test_a_host_backend_error_reaches_the_caller_not_jax_wrapper() -> None:
+    function = expectation_function("reference", CIRCUIT)
+    x, w = _sample(CIRCUIT)
+    x[0, 1] = np.nan
+    with pytest.raises(BackendInputError, match=NAN_MESSAGE):
+        function(x, w)  # eager: the function itself re-raises it
+    with pytest.raises(BackendInputError, match=NAN_MESSAGE):
+        jax.grad(lambda w: jnp.sum(function(x, w)))(w)
+    with pytest.raises(BackendInputError, match=NAN_MESSAGE), host_errors():
+        jax.jit(function)(x, w)  # under jit: host_errors around whatever runs it
+
+
+def test_host_errors_leaves_other_errors_alone() -> None:
+    function = expectation_function("reference", CIRCUIT)
+    x, w = _sample(CIRCUIT)
+    x[0, 1] = np.nan
+    with pytest.raises(jax.errors.JaxRuntimeError, match="CpuCallback error"):
+        jax.jit(function)(x, w)  # no host_errors around it: JAX's own error
+    with pytest.raises(ZeroDivisionError), host_errors():
+        1 / 0  # noqa: B018

@@ -318,9 +318,16 @@ def test_a_remote_device_is_resolved_through_the_service() -> None:
         ({"primitive": "sampler", "resilience_level": 1}, UnsupportedError, "needs the estimator"),
         ({"resilience_level": 3}, BackendInputError, "resilience_level must be one of 0, 1, 2"),
         ({"precision": 0.01}, BackendInputError, "needs primitive='estimator'"),
+        (
+            {"primitive": "estimator", "precision": 1e-200},
+            BackendInputError,
+            r"precision must be a number from 1e-4 to below 1 .* got precision=1e-200",
+        ),
+        ({"primitive": "estimator", "precision": float("inf")}, BackendInputError, "from 1e-4"),
         ({"twirling": True}, UnsupportedError, "device='aer' lacks"),
         ({"execution_mode": "dedicated"}, BackendInputError, "'job', 'batch', 'session'"),
         ({"shots": 20_000_000}, UnsupportedError, "exceed the per-job limit"),
+        ({"shots": 10**12}, UnsupportedError, "1000000000000 shots .* limit of 10000000"),
         ({"device": "fake_manila", "shots": 200_000}, UnsupportedError, "at most 100000 shots"),
         ({"device": "fake_nowhere"}, UnknownNameError, "known: .*fake_manila"),
         (

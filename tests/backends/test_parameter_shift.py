@@ -7,7 +7,12 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from qrkt.backends.parameter_shift import occurrence_circuit, parameter_shift_vjp
+from qrkt.backends import parameter_shift
+from qrkt.backends.parameter_shift import (
+    occurrence_circuit,
+    parameter_shift_cost,
+    parameter_shift_vjp,
+)
 from qrkt.backends.reference import ReferenceBackend
 from qrkt.circuits.ir import (
     Circuit,
@@ -22,6 +27,7 @@ from qrkt.circuits.ir import (
     weight_param,
     z,
 )
+from qrkt.errors import UnsupportedError
 
 x0, x1, w0, w1 = input_param(0), input_param(1), weight_param(0), weight_param(1)
 
@@ -169,3 +175,40 @@ def test_circuit_without_parameters_has_zero_gradients_and_makes_no_call() -> No
     np.testing.assert_array_equal(grad_x, np.zeros((4, 2)))
     np.testing.assert_array_equal(grad_w, np.zeros(3))
     assert (backend.counts.calls, backend.counts.circuits) == (0, 0)
+
+
+def test_vjp_over_the_memory_budget_splits_into_calls_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    c = _shared_circuit()
+    batch, k = 3, 7
+    inputs, weights, cotangent = _sample(c, batch)
+    one_call = parameter_shift_vjp(ReferenceBackend(), c, inputs, weights, cotangent)
+    values = 8 * 2 * k * batch * c.n_observables  # float64 values of all 42 shifted points
+    monkeypatch.setattr(parameter_shift, "MEMORY_BUDGET", values + 5 * 8 * k)  # 5 points a call
+    backend = ReferenceBackend()
+    chunked = parameter_shift_vjp(backend, c, inputs, weights, cotangent)
+    assert (backend.counts.calls, backend.counts.circuits) == (9, 2 * k * batch)  # 8 x 5 + 2
+    for got, expected in zip(chunked, one_call, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    cost = parameter_shift_cost(backend, c, batch)
+    assert (cost.calls, cost.parameter_sets) == (9, 2 * k * batch)
+
+
+def test_vjp_refuses_a_gradient_whose_values_exceed_the_memory_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    c = _shared_circuit()
+    inputs, weights, cotangent = _sample(c, 3)
+    monkeypatch.setattr(parameter_shift, "MEMORY_BUDGET", 512)
+    backend = ReferenceBackend()
+    with pytest.raises(
+        UnsupportedError,
+        match=(
+            r"gradient of 3 sample\(s\) x 7 gate angles needs 1.0 KiB for its values and one "
+            r"shifted point, over the 512 bytes budget \(qrkt.backends.parameter_shift."
+            r"MEMORY_BUDGET\); use a smaller batch or fewer layers"
+        ),
+    ):
+        parameter_shift_vjp(backend, c, inputs, weights, cotangent)
+    assert backend.counts.calls == 0

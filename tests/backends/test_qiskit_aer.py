@@ -197,8 +197,14 @@ def test_eleven_or_more_weights_bind_by_slot_not_by_name_order(
 @pytest.mark.parametrize(
     ("options", "error", "message"),
     [
-        ({"shots": 0}, BackendInputError, "shots must be an integer >= 1, or None"),
+        ({"shots": 0}, BackendInputError, "shots must be an integer from 1 to .*, or None"),
         ({"shots": 1.5}, BackendInputError, "shots must be an integer"),
+        (
+            {"shots": 10**12},
+            BackendInputError,
+            r"from 1 to 10000000 \(Aer keeps every shot's bit string in memory\).*"
+            "got 1000000000000; use fewer shots",
+        ),
         ({"seed": "a"}, BackendInputError, "seed must be an integer or None"),
         ({"optimization_level": 5}, BackendInputError, "optimization_level must be 0, 1, 2"),
         ({"noise_model": "depolarizing"}, BackendInputError, "must be a qiskit_aer.noise"),

@@ -141,7 +141,12 @@ def test_a_noise_channel_tfq_cannot_run_is_named() -> None:
     ("options", "error", "message"),
     [
         ({"dtype": "complex128"}, BackendInputError, "accepted: complex64 .*use the cirq backend"),
-        ({"shots": 0}, BackendInputError, "shots must be an integer >= 1"),
+        ({"shots": 0}, BackendInputError, "shots must be an integer from 1 to"),
+        (
+            {"shots": 10**12},
+            BackendInputError,
+            r"from 1 to 100000000 \(TFQ keeps every sample in memory\).*got 1000000000000",
+        ),
         ({"shots": 10, "seed": 7}, UnsupportedError, "got seed=7.*take no seed"),
         ({"noise": 0.01}, BackendInputError, "noise=0.01 with shots=None.*pass shots="),
         ({"shots": 10, "noise": -0.1}, BackendInputError, "noise must be a depolarizing"),

@@ -68,3 +68,21 @@ def test_other_files_and_datasets_are_refused(tmp_path: Path) -> None:
         read_images([tmp_path / "c.png"], "digits", DIGIT)
     with pytest.raises(DataError, match="'imdb' is not an image dataset"):
         image_spec("imdb")
+
+
+def test_nan_or_complex_pixels_are_refused_naming_the_file(tmp_path: Path) -> None:
+    """Issue 18, item 4: these printed a class with probability nan."""
+    np.save(tmp_path / "nan.npy", np.full((8, 8), np.nan))
+    with pytest.raises(DataError) as error:
+        read_images([tmp_path / "nan.npy"], "digits", DIGIT)
+    assert str(error.value) == (
+        f"{tmp_path / 'nan.npy'} holds 64 NaN or infinite value(s); expected raw pixels in "
+        "0..16: replace them with valid pixels"
+    )
+    np.save(tmp_path / "complex.npy", np.ones((8, 8), np.complex64))
+    with pytest.raises(DataError) as error:
+        read_images([tmp_path / "complex.npy"], "digits", DIGIT)
+    assert str(error.value) == (
+        f"{tmp_path / 'complex.npy'} holds an array of dtype complex64; expected real raw pixels "
+        "in 0..16: save an integer or float array"
+    )

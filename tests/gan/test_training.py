@@ -184,3 +184,57 @@ def test_evaluating_a_directory_without_a_gan_run_says_how_to_make_one(tmp_path:
     save_checkpoint(tmp_path / "checkpoints" / "last.ckpt", {}, {"preset": "digits-qrk1"})
     with pytest.raises(CheckpointError, match="holds a run of 'digits-qrk1', not of a GAN preset"):
         evaluate_gan(tmp_path)
+
+
+def test_resuming_nothing_or_into_a_file_is_refused(tmp_path: Path) -> None:
+    """Issue 18: --resume on an empty work directory started a new run; a workdir that is a
+    file failed with an OSError after compiling."""
+    with pytest.raises(TrainingError, match=r"holds no run to resume .*; drop --resume"):
+        train_gan(GanTrainConfig(preset="digits-transgan"), tmp_path, resume=True)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(TrainingError) as error:
+        train_gan(GanTrainConfig(preset="digits-transgan"), tmp_path / "file")
+    assert str(error.value) == (
+        f"work directory {tmp_path / 'file'} is a file, not a directory; choose another --workdir"
+    )
+
+
+def test_a_loss_that_becomes_nan_stops_the_run_and_a_finished_run_has_nothing_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18, item 5: a NaN loss at step 3 stops the run; the checkpoint of step 2 is kept.
+    Then the run, finished, resumes to its summary without compiling."""
+    import dataclasses
+
+    from qrkt.gan import training
+
+    config = GanTrainConfig(**{**SETTINGS, "epochs": 1, "checkpoint_every": 1})
+    build = training.gan_steps
+
+    def nan_at_step_3(*args):
+        compiled = build(*args)
+
+        def train(state, real):
+            state, metrics = compiled.train(state, real)
+            nan = np.where(int(state.step) == 3, np.nan, 1)
+            return state, {**metrics, "generator_loss": metrics["generator_loss"] * nan}
+
+        return dataclasses.replace(compiled, train=train)
+
+    monkeypatch.setattr(training, "gan_steps", nan_at_step_3)
+    with pytest.raises(TrainingError) as error:
+        train_gan(config, tmp_path / "nan")
+    last = tmp_path / "nan" / "checkpoints" / "last.ckpt"
+    assert str(error.value) == (
+        "training stopped at epoch 1, step 3: the losses became NaN or infinite; the last good "
+        f"checkpoint, {last}, is kept and metrics.jsonl holds only finite records; lower "
+        "--learning-rate (or check the data for NaN) and start a new run in another --workdir"
+    )
+    assert load_checkpoint(last).metadata["step"] == 2
+    monkeypatch.undo()
+    first = train_gan(config, tmp_path / "run")
+    assert "history" not in load_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt").metadata
+    monkeypatch.setattr(training, "gan_steps", None)  # calling it would fail
+    again = train_gan(config, tmp_path / "run", resume=True)
+    assert again.already_finished and again.history == first.history
+    assert again.summary == json.loads(json.dumps(first.summary))

@@ -183,3 +183,10 @@ def test_product_state_layer_closed_form() -> None:
 def test_product_state_layer_rejects_a_width_mismatch() -> None:
     with pytest.raises(BackendInputError, match=r"width 3 needs features of shape \(\.\.\., 3\)"):
         ProductStateLayer(width=3).init(jax.random.PRNGKey(0), jnp.zeros((2, 4)))
+
+
+def test_a_host_backend_error_surfaces_from_apply_with_its_own_message() -> None:
+    layer = CircuitLayer(width=2, backend="reference")
+    params = layer.init(jax.random.PRNGKey(0), jnp.zeros((1, 2)))
+    with pytest.raises(BackendInputError, match=r"inputs must be finite, got np.float64\(nan\)"):
+        layer.apply(params, jnp.array([[0.1, jnp.nan]]))

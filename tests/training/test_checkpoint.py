@@ -9,7 +9,7 @@ from qrkt.errors import CheckpointError
 from qrkt.models import CircuitConfig
 from qrkt.presets import get_preset
 from qrkt.training import load_checkpoint, save_checkpoint
-from qrkt.training.checkpoint import MAGIC
+from qrkt.training.checkpoint import MAGIC, VERSION
 
 QUANTUM = get_preset("digits-qrk1")
 
@@ -137,6 +137,69 @@ def test_loading_never_runs_code_from_the_file(saved: Path) -> None:
     with pytest.raises(CheckpointError, match="its payload is not a msgpack state dict"):
         load_checkpoint(saved)
     assert not Path("/tmp/qrkt-checkpoint-exploit").exists()
+
+
+def _edit_header(path: Path, edit) -> None:
+    """Rewrite ``path``'s JSON header with ``edit(header)``, keeping its payload."""
+    import json
+
+    data = path.read_bytes()
+    header = json.loads(data[len(MAGIC) : _header(data)])
+    edit(header)
+    path.write_bytes(MAGIC + json.dumps(header).encode() + b"\n" + data[_header(data) :])
+
+
+def test_an_edited_header_fails_its_checksum(saved: Path) -> None:
+    """Issue 18, item 3: the header is covered by a checksum too."""
+    assert VERSION == 2
+    _edit_header(saved, lambda header: header["metadata"]["model"]["circuit"].update(ansatz="cara"))
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(saved)
+    assert str(error.value) == (
+        f"checkpoint {saved} is truncated or corrupt: its metadata does not match its SHA-256 "
+        "checksum (was it edited?); it was damaged after it was written (qrkt writes checkpoints "
+        "atomically): restore it from a copy, or start a new run in another work directory"
+    )
+
+
+def test_a_header_of_the_wrong_shape_is_refused(saved: Path) -> None:
+    _edit_header(saved, lambda header: header.update(metadata=[1, 2]))
+    with pytest.raises(
+        CheckpointError, match="truncated or corrupt: its metadata is a list, not a JSON object"
+    ):
+        load_checkpoint(saved)
+    _edit_header(saved, lambda header: header.update(version="2"))
+    with pytest.raises(CheckpointError, match="truncated or corrupt: its header is unreadable"):
+        load_checkpoint(saved)
+    _edit_header(saved, lambda header: header.update(version=3))
+    with pytest.raises(
+        CheckpointError, match="is a version 3 checkpoint; this qrkt reads versions 1, 2"
+    ):
+        load_checkpoint(saved)
+    saved.write_bytes(MAGIC + b"[" * 100_000 + b"\n")
+    with pytest.raises(CheckpointError, match="truncated or corrupt: its header is unreadable"):
+        load_checkpoint(saved)
+
+
+def test_metadata_entries_are_checked_as_they_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "last.ckpt"
+    save_checkpoint(path, _state(), {**_metadata(), "preset": ["digits-qrk1"]})
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(path).check_model(QUANTUM.name, QUANTUM.model)
+    assert str(error.value).startswith(
+        f"checkpoint {path} is truncated or corrupt: its metadata's 'preset' is ['digits-qrk1'], "
+        "expected a str; "
+    )
+    with pytest.raises(CheckpointError, match="its metadata has no 'step' entry"):
+        load_checkpoint(path).get("step", int)
+
+
+def test_version_1_files_are_still_read(saved: Path) -> None:
+    """The pretrained models' checkpoints are version 1: no metadata checksum."""
+    _edit_header(saved, lambda header: header.update(version=1) or header.pop("metadata_sha256"))
+    assert load_checkpoint(saved).metadata["epoch"] == 3
+    shipped = Path(__file__).parents[2] / "qrkt" / "pretrained" / "models" / "digits-qrk1"
+    assert load_checkpoint(shipped / "best.ckpt").metadata["preset"] == "digits-qrk1"
 
 
 def _header(data: bytes) -> int:

@@ -51,3 +51,39 @@ def test_parameters_that_do_not_fit_the_stored_model_are_refused(tmp_path: Path)
     _best(tmp_path, {"dense": {"kernel": np.zeros((2, 2), np.float32)}})
     with pytest.raises(CheckpointError, match="does not fit this model: its 'params' tree differs"):
         evaluate(tmp_path)
+
+
+def test_a_checkpoint_whose_model_is_not_its_presets_is_refused(tmp_path: Path) -> None:
+    """Issue 18, item 3: an edited version 1 header (no metadata checksum) with another
+    ansatz is not evaluated as another model."""
+    import json
+
+    from qrkt.training.checkpoint import MAGIC
+
+    preset = get_preset("digits-qrk1")
+    path = tmp_path / "checkpoints" / "best.ckpt"
+    save_checkpoint(
+        path,
+        {"params": {}},
+        {
+            "preset": preset.name,
+            "model": preset.model.to_dict(),
+            "train_config": TrainConfig(preset=preset.name, dataset="digits").to_dict(),
+            "epoch": 1,
+        },
+    )
+    data = path.read_bytes()
+    end = data.index(b"\n", len(MAGIC))
+    header = json.loads(data[len(MAGIC) : end])
+    header["version"] = 1
+    header["metadata"]["model"]["circuit"]["ansatz"] = "cara"
+    path.write_bytes(MAGIC + json.dumps(header).encode() + data[end:])
+    with pytest.raises(CheckpointError) as error:
+        evaluate(tmp_path)
+    assert str(error.value) == (
+        f"checkpoint {path} holds preset 'digits-qrk1' and cannot load into preset "
+        "'digits-qrk1': their model configurations differ in circuit: {'ansatz': 'cara', "
+        "'layers': 1, 'tied': True} vs {'ansatz': 'qrkt', 'layers': 1, 'tied': True} "
+        "(checkpoint vs requested); use the checkpoint's preset 'digits-qrk1', or another work "
+        "directory"
+    )

@@ -1,4 +1,7 @@
+import dataclasses
+import errno
 import json
+import os
 from pathlib import Path
 
 import jax
@@ -160,3 +163,95 @@ def test_the_quantum_digits_preset_learns(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["validation"]["accuracy"] > 0.8, summary["validation"]
     assert summary["qubits"] == 114
+
+
+def test_resuming_nothing_is_refused(tmp_path: Path) -> None:
+    """Issue 18: --resume on an empty or missing work directory started a new run."""
+    for workdir in (tmp_path, tmp_path / "missing"):
+        with pytest.raises(TrainingError) as error:
+            train_and_evaluate(TrainConfig(preset="digits-rk1"), workdir, resume=True)
+        assert str(error.value) == (
+            f"--resume: work directory {workdir} holds no run to resume (no "
+            "checkpoints/last.ckpt, metrics.jsonl or summary.json); drop --resume to start a new "
+            "run there, or pass the --workdir of the run to continue"
+        )
+
+
+def test_a_workdir_that_cannot_be_written_is_refused_before_compiling(tmp_path: Path) -> None:
+    """Issue 18, item 6: these failed with a raw OSError after compiling."""
+    (tmp_path / "file").write_text("")
+    with pytest.raises(TrainingError) as error:
+        train_and_evaluate(TrainConfig(preset="digits-rk1"), tmp_path / "file")
+    assert str(error.value) == (
+        f"work directory {tmp_path / 'file'} is a file, not a directory; choose another --workdir"
+    )
+
+
+def test_a_read_only_workdir_is_refused_before_compiling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def read_only(path: Path, data: bytes) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(Path, "write_bytes", read_only)
+    with pytest.raises(TrainingError) as error:
+        train_and_evaluate(TrainConfig(preset="digits-rk1"), tmp_path / "run")
+    assert str(error.value).startswith(
+        f"cannot write {tmp_path / 'run'}: Read-only file system ({tmp_path / 'run'}/.qrkt-probe-"
+    )
+    assert str(error.value).endswith(
+        "; make it writable or free some space, or choose another --workdir; the files written "
+        "before are intact, and an interrupted run continues with --resume"
+    )
+
+
+SMALL = dict(preset="digits-rk1", epochs=1, batch_size=32, limit=64, checkpoint_every=1)
+
+
+def test_a_loss_that_becomes_nan_stops_the_run_and_keeps_the_last_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18, item 5: the loss of step 2 is NaN; the checkpoint of step 1 is kept."""
+    from qrkt.training import trainer
+
+    build = trainer.training_steps
+
+    def nan_at_step_2(*args, **kwargs):
+        compiled = build(*args, **kwargs)
+
+        def train(state, inputs, labels):
+            state, losses, probabilities = compiled.train(state, inputs, labels)
+            return state, losses * np.where(int(state.step) == 2, np.nan, 1), probabilities
+
+        return dataclasses.replace(compiled, train=train)
+
+    monkeypatch.setattr(trainer, "training_steps", nan_at_step_2)
+    with pytest.raises(TrainingError) as error:
+        train_and_evaluate(TrainConfig(**SMALL), tmp_path)
+    last = tmp_path / "checkpoints" / "last.ckpt"
+    assert str(error.value) == (
+        "training stopped at epoch 1, step 2: the training loss became NaN or infinite; the last "
+        f"good checkpoint, {last}, is kept and metrics.jsonl holds only finite records; lower "
+        "--learning-rate (or check the data for NaN) and start a new run in another --workdir"
+    )
+    assert load_checkpoint(last).metadata["step"] == 1
+    assert (tmp_path / "metrics.jsonl").read_text() == ""
+
+
+def test_a_finished_run_resumes_to_its_summary_without_compiling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: checkpoints keep the last record only; a finished run has nothing to do."""
+    first = train_and_evaluate(TrainConfig(**SMALL), tmp_path)
+    metadata = load_checkpoint(tmp_path / "checkpoints" / "last.ckpt").metadata
+    assert "history" not in metadata and metadata["last_record"] == first.history[-1]
+    from qrkt.training import trainer
+
+    monkeypatch.setattr(trainer, "training_steps", None)  # calling it would fail
+    again = train_and_evaluate(TrainConfig(**SMALL), tmp_path, resume=True)
+    assert again.already_finished and again.summary == json.loads(json.dumps(first.summary))
+    assert again.history == first.history
+    monkeypatch.undo()
+    longer = train_and_evaluate(TrainConfig(**{**SMALL, "epochs": 2}), tmp_path, resume=True)
+    assert not longer.already_finished and longer.history[0] == first.history[0]
+    assert [r["epoch"] for r in read_records(tmp_path / "metrics.jsonl")] == [1, 2]
