@@ -87,13 +87,17 @@ class Backend(abc.ABC):
     The hardware part of the contract (:mod:`qrkt.backends.hardware`) has defaults for
     simulators, which device backends override: :meth:`estimate` prices a call before it runs,
     :meth:`circuit_statistics` describes a circuit as the device runs it, ``pricing`` says how
-    the vendor bills, ``counts.last`` records what the latest call ran (job ids, usage), and
+    the vendor bills, ``counts.last`` records what the latest call ran (job ids, usage; set by
+    ``_run`` where ``records_calls``), and
     :meth:`close` releases what the backend holds open.
     """
 
     name: ClassVar[str]
     capabilities: Capabilities
     pricing: Pricing | None = None
+    records_calls: ClassVar[bool] = False
+    """Whether ``_run`` sets ``counts.last`` itself (a device backend: the jobs it really ran);
+    otherwise :meth:`run` records :meth:`estimate` of the call."""
 
     def __init__(self) -> None:
         self.counts = ExecutionCounts()
@@ -111,8 +115,9 @@ class Backend(abc.ABC):
         """Expectation values ``(B, n_observables)`` as float64, for inputs ``(B, n_inputs)``
         and weights ``(n_weights,)``."""
         x, w = self.validate(circuit, inputs, weights)
-        self.counts.last = CallRecord(self.estimate(circuit, x.shape[0]))  # devices refine it
         values = np.asarray(self._run(circuit, x, w), dtype=np.float64)
+        if not self.records_calls:
+            self.counts.last = CallRecord(self.estimate(circuit, x.shape[0]))
         self.counts.record(circuits=x.shape[0], shots=x.shape[0] * self.shots_per_circuit)
         return values
 

@@ -128,9 +128,9 @@ LOCAL_SIMULATION_QUBITS = 8
 a few regions at a time (this many qubits at most), each group on a device of its own qubits
 (:func:`~qrkt.backends.packing.region_device`): exact for the fake devices' noise models,
 which have no crosstalk, and what makes a 156-qubit device simulable at all. The limit is low
-because Aer simulates small noisy circuits as density matrices: a 12-qubit group took 98 s a
-job here, a 6-qubit one 1.3 s. Real devices add crosstalk between regions that no fake device
-models."""
+because Aer simulates small noisy circuits as density matrices, whose cost grows as 4^qubits:
+two 6-qubit regions together cost far more than each alone. Real devices add crosstalk
+between regions that no fake device models."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,10 +140,13 @@ class _Program:
     circuit too wide to simulate whole) simulate a few regions at a time, each group on a
     device of its own qubits, instead."""
 
-    compiled: CompiledCircuit
-    packed: PackedCircuit | None
+    runs: CompiledCircuit | PackedCircuit
     seconds_per_shot: float
     local_groups: tuple[tuple[LocalGroup, BackendV2], ...] = ()
+
+    @property
+    def packed(self) -> PackedCircuit | None:
+        return self.runs if isinstance(self.runs, PackedCircuit) else None
 
     @property
     def samples_per_execution(self) -> int:
@@ -287,6 +290,7 @@ class IBMRuntimeBackend(Backend):
     """
 
     name = "ibm_runtime"
+    records_calls = True
     # An instance reports its device's width; 156 is the widest IBM device (Heron r2).
     capabilities = Capabilities(autodiff=False, exact=False, shots=True, noise=True, max_qubits=156)
 
@@ -426,7 +430,7 @@ class IBMRuntimeBackend(Backend):
                 duration_seconds=packed.duration_seconds or None,
                 regions=tuple(region.to_dict() for region in packed.regions),
             )
-        isa = program.compiled.sampler_circuit
+        isa = program.runs.sampler_circuit
         return CircuitStatistics(
             depth=isa.depth(),
             two_qubit_gates=sum(1 for op in isa.data if len(op.qubits) == 2),
@@ -543,12 +547,14 @@ class IBMRuntimeBackend(Backend):
         pays) and check it, once."""
         if circuit not in self._prepared:
             rep_delay = _configuration_value(self.device, "default_rep_delay", DEFAULT_REP_DELAY_S)
-            compiled = transpile_for(circuit, self.device, self.optimization_level, self.cache_dir)
-            check_isa(compiled.sampler_circuit, self.device)
             packed = self._pack(circuit)
             if packed is None:
+                compiled = transpile_for(
+                    circuit, self.device, self.optimization_level, self.cache_dir
+                )
+                check_isa(compiled.sampler_circuit, self.device)
                 duration = circuit_duration(compiled.sampler_circuit, self.device.target)
-                program = _Program(compiled, None, rep_delay + duration)
+                program = _Program(compiled, rep_delay + duration)
             else:
                 check_isa(packed.wide, self.device)
                 whole = packed.n_regions * circuit.n_qubits <= LOCAL_SIMULATION_QUBITS
@@ -563,7 +569,7 @@ class IBMRuntimeBackend(Backend):
                         for group in packed.local_groups(LOCAL_SIMULATION_QUBITS)
                     )
                 )
-                program = _Program(compiled, packed, rep_delay + packed.duration_seconds, groups)
+                program = _Program(packed, rep_delay + packed.duration_seconds, groups)
             self._prepared[circuit] = program
         return self._prepared[circuit]
 
@@ -789,13 +795,13 @@ class IBMRuntimeBackend(Backend):
 
     def _pubs(self, program: _Program, inputs: np.ndarray, weights: np.ndarray) -> list[Any]:
         """The PUB of one job: the circuit alone, or packed."""
-        packed = program.packed
-        if packed is None:
-            values = parameter_array(program.compiled, inputs, weights)
-            if self.primitive == "sampler":
-                return [sampler_pub(program.compiled, values, self.shots)]
-            return [estimator_pub(program.compiled, values)]
-        return [packed.sampler_pub(packed.values(inputs, weights), self.shots)]
+        runs = program.runs
+        if isinstance(runs, PackedCircuit):
+            return [runs.sampler_pub(runs.values(inputs, weights), self.shots)]
+        values = parameter_array(runs, inputs, weights)
+        if self.primitive == "sampler":
+            return [sampler_pub(runs, values, self.shots)]
+        return [estimator_pub(runs, values)]
 
     def _read(
         self, program: _Program, results: list[Any], circuit: Circuit, samples: int

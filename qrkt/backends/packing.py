@@ -62,6 +62,7 @@ import numpy as np
 from qrkt.backends.qiskit_compile import (
     check_optimization_level,
     circuit_duration,
+    circuit_sampler_pub,
     compile_circuit,
     z_expectations,
 )
@@ -72,7 +73,6 @@ from qrkt.errors import BackendInputError, CircuitError, UnsupportedError, check
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit.circuit import Parameter
-    from qiskit.primitives.containers import BindingsArray
     from qiskit.providers import BackendV2
     from qiskit.transpiler import Target
 
@@ -90,9 +90,8 @@ logger = logging.getLogger(__name__)
 
 MAX_PARTIAL_PATHS = 1_000_000
 """Above this many partial paths, :func:`choose_regions` keeps only the best ones from each
-starting qubit (a beam search), so dense graphs stay tractable. Heavy-hex devices are far below
-it: fake_fez (156 qubits) has 1,674 paths of 10 qubits (3,348 partial paths, both ends), found
-in about 2 ms."""
+starting qubit (a beam search), so dense graphs stay tractable. Heavy-hex devices, whose
+qubits have at most three neighbours, stay far below it for the widths of qrkt's circuits."""
 
 _NOT_ERRORS = frozenset({"measure", "reset", "delay"})  # one-qubit operations that are not gates
 _REGION_INPUT = re.compile(r"r(\d+)_x(\d+)")
@@ -330,11 +329,7 @@ class PackedCircuit:
         """One sampler PUB ``(circuit, bindings, shots)`` for ``values`` from :meth:`values`
         (same ``region``), bound by parameter object; read it back with :meth:`expectations`
         (or :meth:`local_expectations`)."""
-        qc = self._circuit_of(region)
-        bindings = _bindings(tuple(qc.parameters), values)
-        if not qc.parameters:  # one experiment for every row: rows times the shots
-            shots *= len(values)
-        return (qc, bindings, shots)
+        return circuit_sampler_pub(self._circuit_of(region), values, shots)
 
     def expectations(self, pub_result: Any, batch: int) -> np.ndarray:
         """``(batch, n_observables)`` in sample order from a sampler result of ``wide``
@@ -416,8 +411,7 @@ class PackedCircuit:
         return inputs, weights
 
     def _check_batch(self, batch: int) -> None:
-        if not is_integer(batch) or batch < 1:
-            raise BackendInputError(f"batch must be an integer >= 1, got {batch!r}")
+        check_int("batch", batch, minimum=1, error=BackendInputError)
 
     def _region_values(self, pub_result: Any, region: int, batch: int) -> np.ndarray:
         """``(rows, n_observables)`` of one region from its register in ``pub_result``."""
@@ -829,21 +823,6 @@ def _slot(parameter: Parameter) -> tuple[int | None, Param]:
             "(r{region}_x{i}) nor a weight (w[i]); build packed circuits with pack()"
         )
     return None, slot
-
-
-def _bindings(parameters: tuple[Parameter, ...], values: np.ndarray) -> BindingsArray:
-    """``values`` ``(rows, n_params)`` keyed by the parameter objects (never by name order)."""
-    from qiskit.primitives.containers import BindingsArray
-
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 2 or values.shape[1] != len(parameters):
-        raise BackendInputError(
-            f"parameter values must have shape (rows, {len(parameters)}), got {values.shape}; "
-            "build them with packed.values(inputs, weights) for the same region"
-        )
-    if not parameters:  # Aer runs a parameter-free circuit once whatever the shape: bind one
-        return BindingsArray(shape=(1,))
-    return BindingsArray({parameters: values}, shape=(values.shape[0],))
 
 
 def _interleave(per_region: list[np.ndarray], batch: int) -> np.ndarray:

@@ -57,9 +57,9 @@ if TYPE_CHECKING:
     from qiskit_aer.noise import NoiseModel
 
 MAX_SHOTS = 10_000_000
-"""The most shots of one parameter set: Aer's sampler keeps every shot's bit string (about 250
-bytes a shot, measured, in C++ and then Python), so 10^7 shots take about 2.5 GB, and more
-crash it with ``std::bad_alloc``."""
+"""The most shots of one parameter set: Aer's sampler keeps every shot's bit string in memory,
+in C++ and again in Python, and 10^12 shots crashed it with ``std::bad_alloc``; 10^7 is a
+bound chosen to keep one parameter set's shots within a few GB."""
 
 
 class QiskitAerBackend(Backend):

@@ -219,16 +219,24 @@ def estimator_pub(compiled: CompiledCircuit, values: np.ndarray) -> tuple[Any, .
     from qiskit.primitives.containers import ObservablesArray
 
     observables = ObservablesArray(list(compiled.observables)).reshape(1, -1)
-    return (compiled.estimator_circuit, observables, _bindings(compiled, values, (1,)))
+    bindings = _bindings(compiled.parameters, values, (1,))
+    return (compiled.estimator_circuit, observables, bindings)
 
 
 def sampler_pub(compiled: CompiledCircuit, values: np.ndarray, shots: int) -> tuple[Any, ...]:
     """One sampler PUB for a whole batch, ``shots`` per parameter set; read it back with
     :func:`sampler_expectations`."""
-    bindings = _bindings(compiled, values)
-    if not compiled.parameters:  # one experiment for all B samples: B times the shots
+    return circuit_sampler_pub(compiled.sampler_circuit, values, shots)
+
+
+def circuit_sampler_pub(qc: QuantumCircuit, values: np.ndarray, shots: int) -> tuple[Any, ...]:
+    """One sampler PUB of ``qc`` for ``values`` ``(B, n_params)``, columns in
+    ``qc.parameters`` order, bound by parameter object, ``shots`` per parameter set."""
+    parameters = tuple(qc.parameters)
+    bindings = _bindings(parameters, values)
+    if not parameters:  # one experiment for all B samples: B times the shots
         shots *= values.shape[0]
-    return (compiled.sampler_circuit, bindings, shots)
+    return (qc, bindings, shots)
 
 
 def estimator_expectations(pub_result: Any, batch: int) -> np.ndarray:
@@ -356,20 +364,21 @@ def _dump_qpy(qc: QuantumCircuit, path: Path) -> None:
 
 
 def _bindings(
-    compiled: CompiledCircuit, values: np.ndarray, trailing: tuple[int, ...] = ()
+    parameters: tuple[Parameter, ...], values: np.ndarray, trailing: tuple[int, ...] = ()
 ) -> BindingsArray:
     """``values`` keyed by the parameter objects, so binding never depends on name order."""
     from qiskit.primitives.containers import BindingsArray
 
     values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 2 or values.shape[1] != compiled.n_parameters:
+    if values.ndim != 2 or values.shape[1] != len(parameters):
         raise BackendInputError(
-            f"parameter values must have shape (B, {compiled.n_parameters}), got "
-            f"{values.shape}; build them with parameter_array(compiled, inputs, weights)"
+            f"parameter values must have shape (B, {len(parameters)}), got {values.shape}; "
+            "build them for this circuit with parameter_array(compiled, inputs, weights) or "
+            "PackedCircuit.values(inputs, weights)"
         )
-    if not compiled.parameters:
+    if not parameters:
         # Aer's primitives (also behind runtime's local mode) run a parameter-free circuit once
         # whatever the bindings' shape, then fail to find results 1..B-1: bind one point.
         return BindingsArray(shape=(1, *trailing))
     shape = (values.shape[0], *trailing)
-    return BindingsArray({compiled.parameters: values.reshape(*shape, -1)}, shape=shape)
+    return BindingsArray({parameters: values.reshape(*shape, -1)}, shape=shape)

@@ -60,9 +60,9 @@ _ENVIRONMENT = {"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
 _TRUE = ("1", "true", "True")  # what TensorFlow reads as TF_USE_LEGACY_KERAS on
 _DIFFERENTIATORS = ("adjoint", "parameter_shift")
 MAX_SHOTS = 100_000_000
-"""The most shots of one parameter set: TFQ takes ``repetitions`` as an int32 (at most 2^31 - 1)
-and its sampled-expectation op keeps every sample of a circuit as an 8-byte integer while it
-counts them, for several circuits in parallel: 10^8 shots take 800 MB a circuit."""
+"""The most shots of one parameter set: TFQ takes ``repetitions`` as an int32 (at most
+2^31 - 1) and samples every shot before it averages them; 10^8 is a bound chosen below that,
+so that one call's samples stay in memory."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -78,6 +78,8 @@ class LayerCallRecorder(Backend):
       journal: a directory for the calls' results; ``None`` keeps nothing on disk.
     """
 
+    records_calls = True  # the inner backend's record, or the journal's for a replayed call
+
     def __init__(
         self, inner: Backend, *, exact: Backend | None = None, journal: Path | None = None
     ) -> None:
