@@ -350,8 +350,10 @@ _BACKEND_FLAGS: tuple[tuple[str, Callable[[str], object], str, str], ...] = (
         "device",
         str,
         "NAME",
-        "ibm_runtime: a device of your IBM Quantum account ('ibm_brisbane'), a fake one run "
-        "locally ('fake_manila') or 'aer'",
+        "the device: ibm_runtime: 'ibm_fez', 'fake_fez' or 'aer'; qiskit: 'aer', 'fake_fez', "
+        "'braket_local', 'braket:<ARN>', 'ionq:<backend>'; braket: 'local', 'local_dm' or a "
+        "device ARN; cirq: a virtual Google device, 'rainbow' or 'weber' (Google's noise) or "
+        "'rainbow-noiseless'; see the README's vendor table",
     ),
     (
         "shots",
@@ -441,12 +443,14 @@ def _build(args: argparse.Namespace):
 
 def _backends(args: argparse.Namespace) -> int:
     from qrkt.backends.registry import backend_entries
+    from qrkt.training.parallel import describe_devices
 
     rows = [("backend", "installed", "capabilities")]
     for entry in backend_entries():
         installed = "yes" if entry.installed else f"no: {entry.install_command}"
         rows.append((entry.name, installed, entry.capabilities.summary()))
     print(format_table(rows))
+    print(f"\nJAX devices (jax, tensorcircuit): {describe_devices(_all_devices())}")
     return 0
 
 
@@ -579,7 +583,7 @@ def _train(args: argparse.Namespace) -> int:
     config = TrainConfig(**settings)
     try:
         result = train_and_evaluate(
-            config, args.workdir, resume=args.resume, progress=_progress_bar()
+            config, args.workdir, resume=args.resume, progress=_progress_bar(_all_devices())
         )
     except KeyboardInterrupt:
         return _interrupted(args.workdir)
@@ -625,7 +629,7 @@ def _train_gan(args: argparse.Namespace) -> int:
             GanTrainConfig(**settings),
             args.workdir,
             resume=args.resume,
-            progress=_progress_bar(_gan_line),
+            progress=_progress_bar(_all_devices()[:1], _gan_line),  # unsharded: one device
         )
     except KeyboardInterrupt:
         return _interrupted(args.workdir)
@@ -713,9 +717,25 @@ def _train_line(record: dict[str, Any]) -> str:
     )
 
 
-def _progress_bar(line: Any = _train_line) -> Any:
+def _all_devices() -> list[Any]:
+    """Every JAX device, of every process: what training is data-parallel over."""
+    import jax
+
+    return jax.devices()
+
+
+def _running_on(devices: Sequence[Any]) -> str:
+    """Where a run computes: ``"running on 4 x gpu (NVIDIA H200), data-parallel"``."""
+    from qrkt.training.parallel import describe_devices
+
+    return f"running on {describe_devices(devices)}" + (
+        ", data-parallel" if len(devices) > 1 else ""
+    )
+
+
+def _progress_bar(devices: Sequence[Any], line: Any = _train_line) -> Any:
     """A tqdm bar per epoch, counting samples (so its rate is samples/s), and ``line`` of the
-    epoch's record at its end."""
+    epoch's record at its end; before the first epoch, the ``devices`` the run uses."""
     import jax
     from tqdm import tqdm
 
@@ -725,6 +745,8 @@ def _progress_bar(line: Any = _train_line) -> Any:
         bar: Any = None
 
         def epoch_started(self, epoch: int, samples: int, done: int) -> None:
+            if self.bar is None and jax.process_index() == 0:
+                tqdm.write(_running_on(devices))
             self.bar = tqdm(
                 total=samples,
                 initial=done,
@@ -747,9 +769,10 @@ def _progress_bar(line: Any = _train_line) -> Any:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from qrkt.training import evaluate
+    from qrkt.training.evaluation import as_trained, journaled
 
     options = _backend_options(args)
-    model = _trained_model(args)
+    model = as_trained(_trained_model(args))
     if args.dry_run:
         from qrkt.training.device_evaluation import dry_run
 
@@ -767,6 +790,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         )
         print("\ndry run: nothing was submitted")
         return 0
+    if journaled(model.model, args.backend):
+        print(f"{_running_on(_all_devices()[:1])}; the circuits on {args.backend}")
+    else:
+        print(_running_on(_all_devices()))
     bar = _batch_bar()
     try:
         result = evaluate(
@@ -808,10 +835,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(format_table(rows))
     if "parity" in result:
         parity = result["parity"]
-        billed = result["billed_qpu_seconds"]
+        estimated, billed = result["estimated_qpu_seconds"], result["billed_qpu_seconds"]
         spent = (
-            f" in {result['jobs']} job(s), estimated QPU time "
-            f"{result['estimated_qpu_seconds']:,.0f} s"
+            f" in {result['jobs']} job(s)"
+            + ("" if estimated is None else f", estimated QPU time {estimated:,.0f} s")
             + ("" if billed is None else f", billed {billed:,.0f} s")
             if result["jobs"]
             else " on this machine"

@@ -1,5 +1,6 @@
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -347,3 +348,49 @@ def test_a_reader_that_leaves_early_is_not_an_error() -> None:
     )
     assert run.stdout.startswith("{")
     assert "Traceback" not in run.stderr and "BrokenPipeError" not in run.stderr
+
+
+def test_the_device_line_counts_devices_by_kind() -> None:
+    from types import SimpleNamespace
+
+    from qrkt.cli import _running_on
+
+    gpu = SimpleNamespace(platform="gpu", device_kind="NVIDIA H200")
+    cpu = SimpleNamespace(platform="cpu", device_kind="cpu")
+    assert _running_on([gpu] * 4) == "running on 4 x gpu (NVIDIA H200), data-parallel"
+    assert _running_on([cpu]) == "running on 1 x cpu"
+
+
+def test_backends_train_train_gan_and_evaluate_say_which_devices_they_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 20: here, on CPU; on a GPU machine the same lines say gpu. Training is data-parallel
+    over every device, a GAN on one, evaluation like training or, with a host backend running
+    the circuits, on one device."""
+    import jax
+
+    import qrkt.gan
+    import qrkt.training
+
+    every = f"{len(jax.devices())} x cpu" + (", data-parallel" if len(jax.devices()) > 1 else "")
+    assert main(["backends"]) == 0
+    out = capsys.readouterr().out
+    assert f"\nJAX devices (jax, tensorcircuit): {len(jax.devices())} x cpu\n" in out
+
+    def first_epoch_then_interrupt(config: object, workdir: Path, **kwargs: Any) -> None:
+        kwargs["progress"].epoch_started(1, 64, 0)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(qrkt.training, "train_and_evaluate", first_epoch_then_interrupt)
+    monkeypatch.setattr(qrkt.gan, "train_gan", first_epoch_then_interrupt)
+    train = ["train", "--preset", "digits-qrk1", "--workdir", str(tmp_path / "run")]
+    assert main(train) == 130
+    assert capsys.readouterr().out == f"running on {every}\n"
+    assert main(["train-gan", "--preset", "digits-qgan", "--workdir", str(tmp_path / "gan")]) == 130
+    assert capsys.readouterr().out == "running on 1 x cpu\n"
+
+    evaluate = ["evaluate", "--pretrained", "digits-qrk1", "--workdir", str(tmp_path), "--limit"]
+    assert main([*evaluate, "8"]) == 0
+    assert capsys.readouterr().out.startswith(f"running on {every}\n")
+    assert main([*evaluate, "4", "--batch-size", "4", "--backend", "reference"]) == 0
+    assert capsys.readouterr().out.startswith("running on 1 x cpu; the circuits on reference\n")

@@ -147,6 +147,18 @@ register_backend(
     extra="ibm",
 )
 register_backend(
+    "qiskit",
+    "qrkt.backends.qiskit_sampler:QiskitSamplerBackend",
+    requires=("qiskit", "qiskit_aer"),
+    extra="qiskit",
+)
+register_backend(
+    "braket",
+    "qrkt.backends.braket:BraketBackend",
+    requires=("braket",),
+    extra="braket",
+)
+register_backend(
     "cirq",
     "qrkt.backends.cirq_simulator:CirqBackend",
     requires=("cirq", "sympy"),

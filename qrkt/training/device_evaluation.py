@@ -483,7 +483,10 @@ class _RunDirectory:
             replayed=np.asarray([call.replayed for call in calls]),
             jobs=np.asarray([len(call.record.job_ids) for call in calls]),
             estimated_qpu_seconds=np.asarray(
-                [call.record.cost.qpu_seconds or 0.0 for call in calls]
+                [
+                    np.nan if call.record.cost.qpu_seconds is None else call.record.cost.qpu_seconds
+                    for call in calls
+                ]
             ),
             usage_seconds=np.asarray(
                 [
@@ -549,8 +552,8 @@ def _report(
         "calls_run": calls - replayed,
         "calls_replayed": replayed,
         "jobs": int(joined["jobs"][~joined["replayed"]].sum()),
-        "estimated_qpu_seconds": float(joined["estimated_qpu_seconds"].sum()),
-        "billed_qpu_seconds": _billed(joined["usage_seconds"]),
+        "estimated_qpu_seconds": _known_sum(joined["estimated_qpu_seconds"]),
+        "billed_qpu_seconds": _known_sum(joined["usage_seconds"]),
         "parity": {key: parity[key] for key in parity if key != "layers"},
         "run_directory": str(run.path),
         "command": command,
@@ -558,10 +561,10 @@ def _report(
     }
 
 
-def _billed(usage: np.ndarray) -> float | None:
-    """What the vendor billed for the calls that reported it (``job.usage()``); ``None`` if
-    none did (simulators, local testing modes)."""
-    known = usage[~np.isnan(usage)]
+def _known_sum(seconds: np.ndarray) -> float | None:
+    """The sum of the calls' QPU seconds where known (NaN: no device clock, or no usage
+    billed); ``None`` if none is known (simulators, local testing modes)."""
+    known = seconds[~np.isnan(seconds)]
     return float(known.sum()) if known.size else None
 
 

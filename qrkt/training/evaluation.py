@@ -219,8 +219,7 @@ def evaluate(
     """
     target = load_target(source, split=split, data_dir=data_dir, limit=limit, batch_size=batch_size)
     name = name or evaluation_name(backend, backend_options)
-    traced = issubclass(backend_entry(backend).load(), JaxBackend)
-    if target.trained.model.circuit is not None and not traced:
+    if journaled(target.trained.model, backend):
         from qrkt.training.device_evaluation import evaluate_journaled
 
         return evaluate_journaled(
@@ -254,6 +253,12 @@ def evaluate(
     if parallel.is_main_process:
         write_json(result["path"], result)
     return result
+
+
+def journaled(model: ModelConfig, backend: str) -> bool:
+    """Whether :func:`evaluate` runs ``model`` on ``backend`` call by call, on one device
+    (circuits on a host backend), rather than in one compiled pass, data-parallel."""
+    return model.circuit is not None and not issubclass(backend_entry(backend).load(), JaxBackend)
 
 
 def evaluation_name(backend: str, backend_options: tuple[tuple[str, object], ...]) -> str:

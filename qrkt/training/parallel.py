@@ -13,6 +13,7 @@ on a file system all hosts share, and only process 0 writes to it.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,15 @@ def initialize_distributed(coordinator_address: str, num_processes: int, process
         jax.process_count(),
         coordinator_address,
         jax.device_count(),
+    )
+
+
+def describe_devices(devices: Sequence[jax.Device]) -> str:
+    """``devices`` in a few words, counted by kind: ``"4 x gpu (NVIDIA H200)"``, ``"1 x cpu"``."""
+    kinds = Counter((device.platform, device.device_kind) for device in devices)
+    return ", ".join(
+        f"{count} x {platform}" + ("" if kind == platform else f" ({kind})")
+        for (platform, kind), count in kinds.items()
     )
 
 

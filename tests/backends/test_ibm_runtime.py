@@ -13,14 +13,10 @@ pytest.importorskip("qiskit_ibm_runtime")
 pytest.importorskip("qiskit_aer")
 
 from qrkt.backends.hardware import Cost
-from qrkt.backends.ibm_runtime import (
-    IBM_PRICING,
-    IBMRuntimeBackend,
-    check_isa,
-    require_runtime,
-)
+from qrkt.backends.ibm_runtime import IBM_PRICING, IBMRuntimeBackend, require_runtime
 from qrkt.backends.parameter_shift import parameter_shift_cost, parameter_shift_vjp
 from qrkt.backends.qiskit_compile import transpile_for
+from qrkt.backends.qiskit_device import check_isa
 from qrkt.backends.reference import ReferenceBackend
 from qrkt.circuits import build_ansatz, circuit, cnot, input_param, rx, ry, weight_param
 from qrkt.circuits.qiskit_convert import to_qiskit

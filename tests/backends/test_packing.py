@@ -22,9 +22,9 @@ from qiskit_aer import AerSimulator
 from qiskit_aer.primitives import SamplerV2
 
 from qrkt.backends import get_backend, packing
-from qrkt.backends.ibm_runtime import check_isa
 from qrkt.backends.packing import PackedCircuit, Region, choose_regions, pack, region_device
 from qrkt.backends.qiskit_aer import fake_ibm_device
+from qrkt.backends.qiskit_device import check_isa
 from qrkt.circuits import build_ansatz
 from qrkt.circuits.ir import (
     Circuit,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from qrkt.backends.registry import backend_entries, get_backend
@@ -15,9 +17,17 @@ _VARIANTS: dict[str, dict[str, dict[str, object]]] = {
     "jax": {"complex64": {"dtype": "complex64"}, "complex128": {"dtype": "complex128"}},
     "tensorcircuit": {"complex64": {"dtype": "complex64"}, "complex128": {"dtype": "complex128"}},
     "qiskit_aer": {"exact": {}, "shots": {"shots": 4096, "seed": 7}},
-    "cirq": {"exact": {}, "shots": {"shots": 4096, "seed": 7}},
+    "qiskit": {"aer": {"seed": 7}, "braket_local": {"device": "braket_local"}},
+    "braket": {"exact": {"shots": 0}, "shots": {"shots": 4096}},  # Braket's sampling has no seed
+    "cirq": {
+        "exact": {},
+        "shots": {"shots": 4096, "seed": 7},
+        "google": {"device": "rainbow-noiseless", "shots": 1024, "seed": 7},  # compiled for it
+    },
     "tfq": {"exact": {}, "shots": {"shots": 4096}},  # TFQ's sampling takes no seed
 }
+# Variants that need more than their backend: a device's provider.
+_VARIANT_REQUIRES = {"qiskit-braket_local": "qiskit_braket_provider", "cirq-google": "cirq_google"}
 CASES = {case.name: case for case in conformance_cases()}
 
 
@@ -30,7 +40,11 @@ def _configurations(selected: list[str]) -> list:
         marks = [] if entry.installed or selected else [skip]
         for variant, options in _VARIANTS.get(entry.name, {"": {}}).items():
             label = f"{entry.name}-{variant}" if variant else entry.name
-            params.append(pytest.param((entry.name, options), id=label, marks=marks))
+            module = _VARIANT_REQUIRES.get(label)
+            missing = module is not None and importlib.util.find_spec(module) is None
+            reason = f"{label} needs {module}"
+            extra = [pytest.mark.skip(reason=reason)] if missing else []
+            params.append(pytest.param((entry.name, options), id=label, marks=marks + extra))
     return params
 
 
