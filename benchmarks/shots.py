@@ -65,10 +65,10 @@ from qrkt.backends.registry import backend_entry, get_backend
 from qrkt.circuits.ansatz import build_ansatz
 from qrkt.circuits.ir import Circuit
 from qrkt.training import TrainConfig, evaluate, train_and_evaluate
-from qrkt.training.evaluation import load_target
 from qrkt.training.layer_calls import LayerCallRecorder
 from qrkt.training.parallel import DataParallel
 from qrkt.training.steps import eval_step
+from qrkt.training.target import load_target
 from qrkt.training.workdir import WorkDir
 
 matplotlib.use("Agg")

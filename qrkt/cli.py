@@ -769,7 +769,8 @@ def _progress_bar(devices: Sequence[Any], line: Any = _train_line) -> Any:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from qrkt.training import evaluate
-    from qrkt.training.evaluation import as_trained, journaled
+    from qrkt.training.evaluation import journaled
+    from qrkt.training.target import as_trained
 
     options = _backend_options(args)
     model = as_trained(_trained_model(args))

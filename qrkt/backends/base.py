@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from qrkt.backends.hardware import CallRecord, CircuitStatistics, Cost, Pricing
+from qrkt.backends.parameter_shift import parameter_shift_vjp
 from qrkt.circuits.ir import Circuit
 from qrkt.dependencies import require
 from qrkt.errors import MAX_SEED, BackendInputError, UnsupportedError, is_integer
@@ -55,6 +56,16 @@ class Capabilities:
     def summary(self) -> str:
         flags = [k for k, v in asdict(self).items() if v is True]
         return ", ".join([*flags, f"max {self.max_qubits} qubits"])
+
+
+@dataclass(frozen=True)
+class ConformanceVariant:
+    """A configuration the conformance suite (:mod:`qrkt.testing`) runs a backend in: its
+    options, and the modules it needs beyond the backend's own (a device's provider), without
+    which it is skipped."""
+
+    options: dict[str, object] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
 
 
 @dataclass
@@ -98,6 +109,10 @@ class Backend(abc.ABC):
     records_calls: ClassVar[bool] = False
     """Whether ``_run`` sets ``counts.last`` itself (a device backend: the jobs it really ran);
     otherwise :meth:`run` records :meth:`estimate` of the call."""
+    conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {"": ConformanceVariant()}
+    """The configurations the conformance suite runs, by label: the default options alone,
+    unless a backend names its own (both precisions, shot-based sampling, a local device).
+    Noisy ones do not belong here: noise moves values away from ``reference`` by design."""
 
     def __init__(self) -> None:
         self.counts = ExecutionCounts()
@@ -203,8 +218,6 @@ class Backend(abc.ABC):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The parameter-shift rule, all shifted points in one :meth:`run`; a backend with
         gradients of its own overrides this."""
-        from qrkt.backends.parameter_shift import parameter_shift_vjp  # it imports this module
-
         return parameter_shift_vjp(self, circuit, inputs, weights, cotangent)
 
     def check_circuit(self, circuit: Circuit) -> None:

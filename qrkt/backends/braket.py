@@ -64,11 +64,11 @@ import numbers
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
-from qrkt.backends.base import Backend, Capabilities, check_shots
+from qrkt.backends.base import Backend, Capabilities, ConformanceVariant, check_shots
 from qrkt.backends.hardware import CallRecord, CircuitStatistics, Cost, Pricing
 from qrkt.backends.jobs import (
     DeviceCounts,
@@ -289,6 +289,10 @@ class BraketBackend(Backend):
     """
 
     name = "braket"
+    conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
+        "exact": ConformanceVariant({"shots": 0}),
+        "shots": ConformanceVariant({"shots": 4096}),
+    }  # Braket's sampling has no seed
     records_calls = True
     # An instance reports its device's width; 26 qubits is the local state-vector simulator's.
     capabilities = Capabilities(autodiff=False, exact=True, shots=True, noise=True, max_qubits=26)

@@ -38,7 +38,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -46,6 +46,7 @@ from qrkt.backends.base import (
     DENSITY_MATRIX_MAX_QUBITS,
     Backend,
     Capabilities,
+    ConformanceVariant,
     check_seed,
     check_shots,
 )
@@ -96,6 +97,13 @@ class CirqBackend(Backend):
     """
 
     name = "cirq"
+    conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
+        "exact": ConformanceVariant(),
+        "shots": ConformanceVariant({"shots": 4096, "seed": 7}),
+        "google": ConformanceVariant(
+            {"device": "rainbow-noiseless", "shots": 1024, "seed": 7}, requires=("cirq_google",)
+        ),
+    }
     records_calls = True
     capabilities = Capabilities(
         autodiff=False, exact=True, shots=True, noise=True, max_qubits=STATE_VECTOR_MAX_QUBITS

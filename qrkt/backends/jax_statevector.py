@@ -34,14 +34,21 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, partial, reduce
+from typing import ClassVar
 
 import numpy as np
 
-from qrkt.backends.base import Capabilities, ExpectationFn, JaxBackend, check_shapes
+from qrkt.backends.base import (
+    Capabilities,
+    ConformanceVariant,
+    ExpectationFn,
+    JaxBackend,
+    check_shapes,
+)
 from qrkt.backends.readout import z_sign_matrix
 from qrkt.circuits.clifford import CLIFFORD_GATES, conjugate_pauli
-from qrkt.circuits.ir import Circuit, Gate, Param, ParamKind, is_integer
-from qrkt.errors import BackendInputError
+from qrkt.circuits.ir import Circuit, Gate, Param, ParamKind
+from qrkt.errors import BackendInputError, is_integer
 
 _DTYPES = {"complex64": np.float32, "complex128": np.float64}
 
@@ -122,6 +129,10 @@ class JaxStatevectorBackend(JaxBackend):
     """
 
     name = "jax"
+    conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
+        "complex64": ConformanceVariant({"dtype": "complex64"}),
+        "complex128": ConformanceVariant({"dtype": "complex128"}),
+    }
     capabilities = Capabilities(autodiff=True, exact=True, shots=False, noise=False, max_qubits=24)
 
     def __init__(

@@ -12,13 +12,23 @@ grow with the batch and the square of the parameters) would take more than
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from qrkt.backends.base import Backend
 from qrkt.backends.hardware import Cost
 from qrkt.circuits.ir import Circuit, Gate, ParamKind, input_param
 from qrkt.errors import UnsupportedError
+
+
+class Evaluator(Protocol):
+    """What the rule needs of a backend (:class:`~qrkt.backends.base.Backend`): run a circuit
+    on a batch, and price a call."""
+
+    def run(self, circuit: Circuit, inputs: object, weights: object) -> np.ndarray: ...
+
+    def estimate(self, circuit: Circuit, rows: int) -> Cost: ...
+
 
 MEMORY_BUDGET = 2 * 2**30
 """Bytes (2 GiB) that the shifted angles of one backend call and the values of all calls may
@@ -61,7 +71,7 @@ def occurrence_circuit(circuit: Circuit) -> OccurrenceCircuit:
 
 
 def parameter_shift_vjp(
-    backend: Backend,
+    backend: Evaluator,
     circuit: Circuit,
     inputs: np.ndarray,
     weights: np.ndarray,
@@ -140,7 +150,7 @@ def _size(n_bytes: int) -> str:
     return f"{n_bytes} bytes"
 
 
-def parameter_shift_cost(backend: Backend, circuit: Circuit, rows: int) -> Cost:
+def parameter_shift_cost(backend: Evaluator, circuit: Circuit, rows: int) -> Cost:
     """What :func:`parameter_shift_vjp` of a call with ``rows`` parameter sets costs on
     ``backend``: one call of ``2 K rows`` parameter sets (several where they exceed
     :data:`MEMORY_BUDGET`), nothing where no gate is parametrized."""

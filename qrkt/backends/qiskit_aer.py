@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from qrkt.backends.base import (
     DENSITY_MATRIX_MAX_QUBITS,
     Backend,
     Capabilities,
+    ConformanceVariant,
     check_seed,
     check_shots,
 )
@@ -76,6 +77,10 @@ class QiskitAerBackend(Backend):
     """
 
     name = "qiskit_aer"
+    conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
+        "exact": ConformanceVariant(),
+        "shots": ConformanceVariant({"shots": 4096, "seed": 7}),
+    }
     capabilities = Capabilities(autodiff=False, exact=True, shots=True, noise=True, max_qubits=24)
 
     def __init__(

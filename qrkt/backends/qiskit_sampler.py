@@ -26,9 +26,9 @@ environment; error messages mask their values (:func:`~qrkt.backends.jobs.masked
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from qrkt.backends.base import Capabilities
+from qrkt.backends.base import Capabilities, ConformanceVariant
 from qrkt.backends.hardware import Pricing
 from qrkt.backends.jobs import masked_reason
 from qrkt.backends.qiskit_device import MAX_EXECUTIONS_PER_JOB, QiskitDeviceBackend
@@ -71,6 +71,12 @@ class QiskitSamplerBackend(QiskitDeviceBackend):
     """
 
     name = "qiskit"
+    conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
+        "aer": ConformanceVariant({"seed": 7}),
+        "braket_local": ConformanceVariant(
+            {"device": "braket_local"}, requires=("qiskit_braket_provider",)
+        ),
+    }
     # An instance reports its device's width; 156 qubits is the widest such device (IBM's).
     capabilities = Capabilities(autodiff=False, exact=False, shots=True, noise=True, max_qubits=156)
 

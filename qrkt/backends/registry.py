@@ -3,13 +3,19 @@
 Each entry names the module that defines the backend, the Python packages it needs and the
 ``pip install 'qrkt[...]'`` extra that provides them. Backend modules import their vendor SDK
 lazily, so listing backends never imports an SDK.
+
+Other packages add backends through the ``qrkt.backends`` entry-point group (name =
+``"package.module:Class"``, see docs/backends.md); they are registered when this module is
+first imported, after qrkt's own, and a name that is taken is refused.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
 import inspect
+import logging
 from dataclasses import dataclass
 from functools import cache
 
@@ -47,6 +53,10 @@ class BackendEntry:
         return self.load().capabilities
 
 
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "qrkt.backends"
+
 _REGISTRY: dict[str, BackendEntry] = {}
 
 
@@ -56,7 +66,21 @@ def register_backend(
     """Register a backend class (``"package.module:Class"``) under a short name.
 
     ``extra`` is the pip extra that installs ``requires``; empty for qrkt's core dependencies.
+
+    Raises:
+      BackendInputError: ``name`` is registered already (``unregister_backend`` it first), or
+        ``target`` is not ``"module:Class"``.
     """
+    if name in _REGISTRY:
+        raise BackendInputError(
+            f"backend {name!r} is registered already ({_REGISTRY[name].target}); choose another "
+            f"name for {target}, or unregister_backend({name!r}) first"
+        )
+    module, colon, cls = target.partition(":")
+    if not (module and colon and cls):
+        raise BackendInputError(
+            f"a backend's target is 'package.module:Class', got {target!r} for {name!r}"
+        )
     _REGISTRY[name] = BackendEntry(name, target, requires, extra)
     _shared_backend.cache_clear()
 
@@ -170,3 +194,25 @@ register_backend(
     requires=("cirq", "sympy", "tensorflow", "tensorflow_quantum"),
     extra="tfq",
 )
+
+
+def register_entry_points() -> list[str]:
+    """Register the backends of installed packages (the ``qrkt.backends`` entry points) not
+    registered yet; return their names. A name that is taken is refused and logged, so that
+    one package cannot replace another's backend, nor break ``import qrkt``."""
+    added = []
+    for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if point.name in _REGISTRY and _REGISTRY[point.name].target == point.value:
+            continue
+        package = point.value.partition(":")[0].split(".")[0]
+        try:
+            register_backend(point.name, point.value, requires=(package,))
+        except BackendInputError as error:
+            source = point.dist.name if point.dist is not None else "an installed package"
+            logger.warning("%s: the backend of %s is not registered", error, source)
+            continue
+        added.append(point.name)
+    return added
+
+
+register_entry_points()

@@ -18,11 +18,17 @@ import sys
 import threading
 from collections.abc import Iterator
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from qrkt.backends.base import Capabilities, ExpectationFn, JaxBackend, check_shapes
+from qrkt.backends.base import (
+    Capabilities,
+    ConformanceVariant,
+    ExpectationFn,
+    JaxBackend,
+    check_shapes,
+)
 from qrkt.backends.readout import z_sign_matrix
 from qrkt.circuits.ir import Circuit, Gate, Param, ParamKind
 
@@ -44,6 +50,10 @@ class TensorCircuitBackend(JaxBackend):
     """
 
     name = "tensorcircuit"
+    conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
+        "complex64": ConformanceVariant({"dtype": "complex64"}),
+        "complex128": ConformanceVariant({"dtype": "complex128"}),
+    }
     capabilities = Capabilities(autodiff=True, exact=True, shots=False, noise=False, max_qubits=20)
 
     def __init__(self, dtype: str = "complex64") -> None:

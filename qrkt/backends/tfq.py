@@ -39,11 +39,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from qrkt.backends.base import Backend, Capabilities, check_dtype, check_shots
+from qrkt.backends.base import Backend, Capabilities, ConformanceVariant, check_dtype, check_shots
 from qrkt.backends.cirq_simulator import noise_model
 from qrkt.circuits.cirq_convert import CirqCircuit, to_cirq
 from qrkt.circuits.ir import Circuit
@@ -90,6 +90,10 @@ class TfqBackend(Backend):
     """
 
     name = "tfq"
+    conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
+        "exact": ConformanceVariant(),
+        "shots": ConformanceVariant({"shots": 4096}),
+    }  # TFQ's sampling has no seed
     capabilities = Capabilities(autodiff=False, exact=True, shots=True, noise=True, max_qubits=20)
 
     def __init__(

@@ -7,12 +7,11 @@ that reads ``<Z_j>`` on every qubit.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from qrkt.circuits.ir import Circuit, Gate, cnot, h, input_param, rx, ry, rz, weight_param
-from qrkt.errors import CircuitError, UnknownNameError, known_names
+from qrkt.errors import CircuitError, UnknownNameError, is_integer, known_names
 
 
 def ring_entangler(n_qubits: int, *, hadamard: bool) -> list[Gate]:
@@ -104,5 +103,5 @@ def build_ansatz(name: str, n_qubits: int, layers: int = 1, *, tied: bool = True
 
 def _check_shape(n_qubits: int, layers: int) -> None:
     for label, value in (("n_qubits", n_qubits), ("layers", layers)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        if not is_integer(value) or value < 1:
             raise CircuitError(f"{label} must be an integer >= 1, got {value!r}")

@@ -26,7 +26,7 @@ from typing import Any
 from qrkt.errors import CheckpointError, UnknownNameError, known_names
 from qrkt.presets import get_preset
 from qrkt.training.checkpoint import load_checkpoint
-from qrkt.training.evaluation import TrainedModel, read_trained
+from qrkt.training.target import TrainedModel, read_trained
 from qrkt.training.workdir import WorkDir
 
 CARD = "card.json"

@@ -44,13 +44,13 @@ from qrkt.backends.registry import get_backend
 from qrkt.circuits.ir import Circuit
 from qrkt.errors import TrainingError, check_int
 from qrkt.tables import format_table
-from qrkt.training.evaluation import EvaluationTarget, ModelSource, load_target, write_json
-from qrkt.training.files import write_arrays_atomically
+from qrkt.training.files import write_arrays_atomically, write_json
 from qrkt.training.layer_calls import LayerCall, LayerCallRecorder
 from qrkt.training.metrics import classification_metrics
 from qrkt.training.parallel import DataParallel
 from qrkt.training.shot_budget import ShotChoice, choose_shots
 from qrkt.training.steps import eval_step
+from qrkt.training.target import EvaluationTarget, ModelSource, load_target
 
 EXACT_BACKEND = "reference"
 """The exact simulator that device results are compared with: NumPy, complex128. Not ``jax``:

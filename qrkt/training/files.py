@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,3 +103,8 @@ def writing(path: Path) -> Iterator[None]:
             "choose another --workdir; the files written before are intact, and an interrupted "
             "run continues with --resume"
         ) from error
+
+
+def write_json(path: str | Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    write_atomically(path, (json.dumps(data, indent=2) + "\n").encode())

@@ -11,7 +11,7 @@ import numpy as np
 from qrkt.data.images import read_images
 from qrkt.errors import TrainingError
 from qrkt.presets import build_model
-from qrkt.training.evaluation import ModelSource, as_trained
+from qrkt.training.target import ModelSource, as_trained
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def predict_images(
     backend_options: tuple[tuple[str, object], ...] = (),
 ) -> Predictions:
     """Classify the images in ``paths`` (PNG or ``.npy``, see :mod:`qrkt.data.images`) with a
-    trained model (a run's work directory or a :class:`~qrkt.training.evaluation.TrainedModel`,
+    trained model (a run's work directory or a :class:`~qrkt.training.target.TrainedModel`,
     as :func:`~qrkt.training.evaluation.evaluate` takes), its circuits on ``backend``."""
     trained = as_trained(source)
     if trained.model.kind != "vision":

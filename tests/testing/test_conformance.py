@@ -9,42 +9,27 @@ import pytest
 from qrkt.backends.registry import backend_entries, get_backend
 from qrkt.testing import assert_backend_conforms, conformance_cases
 
-# Each backend runs the suite with its default options and with these variants: both
-# precisions, and shot-based sampling (held to a tolerance derived from the shot count).
-# Noisy variants are not here: noise moves values away from reference by design, so each
-# backend's own tests check noise.
-_VARIANTS: dict[str, dict[str, dict[str, object]]] = {
-    "jax": {"complex64": {"dtype": "complex64"}, "complex128": {"dtype": "complex128"}},
-    "tensorcircuit": {"complex64": {"dtype": "complex64"}, "complex128": {"dtype": "complex128"}},
-    "qiskit_aer": {"exact": {}, "shots": {"shots": 4096, "seed": 7}},
-    "qiskit": {"aer": {"seed": 7}, "braket_local": {"device": "braket_local"}},
-    "braket": {"exact": {"shots": 0}, "shots": {"shots": 4096}},  # Braket's sampling has no seed
-    "cirq": {
-        "exact": {},
-        "shots": {"shots": 4096, "seed": 7},
-        "google": {"device": "rainbow-noiseless", "shots": 1024, "seed": 7},  # compiled for it
-    },
-    "tfq": {"exact": {}, "shots": {"shots": 4096}},  # TFQ's sampling takes no seed
-}
-# Variants that need more than their backend: a device's provider.
-_VARIANT_REQUIRES = {"qiskit-braket_local": "qiskit_braket_provider", "cirq-google": "cirq_google"}
 CASES = {case.name: case for case in conformance_cases()}
 
 
 def _configurations(selected: list[str]) -> list:
+    """One configuration per registered backend and variant (``Backend.conformance_variants``):
+    built-in backends and those of installed packages (the ``qrkt.backends`` entry points)."""
     params = []
     for entry in backend_entries():
         if selected and entry.name not in selected:
             continue
         skip = pytest.mark.skip(reason=entry.install_command)
         marks = [] if entry.installed or selected else [skip]
-        for variant, options in _VARIANTS.get(entry.name, {"": {}}).items():
+        for variant, configuration in entry.load().conformance_variants.items():
             label = f"{entry.name}-{variant}" if variant else entry.name
-            module = _VARIANT_REQUIRES.get(label)
-            missing = module is not None and importlib.util.find_spec(module) is None
-            reason = f"{label} needs {module}"
-            extra = [pytest.mark.skip(reason=reason)] if missing else []
-            params.append(pytest.param((entry.name, options), id=label, marks=marks + extra))
+            missing = [m for m in configuration.requires if importlib.util.find_spec(m) is None]
+            extra = (
+                [pytest.mark.skip(reason=f"{label} needs {', '.join(missing)}")] if missing else []
+            )
+            params.append(
+                pytest.param((entry.name, configuration.options), id=label, marks=marks + extra)
+            )
     return params
 
 

@@ -14,7 +14,7 @@ from qrkt.cli import main
 from qrkt.errors import JobError, TrainingError
 from qrkt.presets import build_model, get_preset
 from qrkt.training import evaluate
-from qrkt.training.evaluation import load_target
+from qrkt.training.target import load_target
 
 if not backend_entry("ibm_runtime").installed:
     pytest.skip(backend_entry("ibm_runtime").install_command, allow_module_level=True)
