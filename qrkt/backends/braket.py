@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import numpy as np
 
 from qrkt.backends.base import Backend, Capabilities, ConformanceVariant, check_shots
-from qrkt.backends.hardware import CallRecord, CircuitStatistics, Cost, Pricing
+from qrkt.backends.hardware import CallRecord, CircuitStatistics, Cost, Pricing, check_price
 from qrkt.backends.jobs import (
     DeviceCounts,
     JobLog,
@@ -329,9 +329,7 @@ class BraketBackend(Backend):
             ("price_per_shot", price_per_shot),
         ):
             if price is not None:
-                check_finite(label, price, error=BackendInputError)
-                if price < 0:
-                    raise BackendInputError(f"{label} must be >= 0 US dollars, got {price!r}")
+                check_price(label, price)
         if shots is None or (is_integer(shots) and shots == 0):
             if not local:
                 raise UnsupportedError(

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from qrkt.errors import BackendInputError, check_finite
+
 
 @dataclass(frozen=True)
 class Cost:
@@ -86,6 +88,15 @@ class Pricing:
             return None
         seconds = cost.qpu_seconds or 0.0
         return self.per_second * seconds + self.per_job * cost.jobs + self.per_shot * cost.shots
+
+
+def check_price(label: str, value: object) -> float:
+    """``value`` as US dollars; a :class:`BackendInputError` unless it is a finite number
+    >= 0 (a backend's price option: ``price_per_second``, ``price_per_shot``, ...)."""
+    check_finite(label, value, error=BackendInputError)
+    if value < 0:  # type: ignore[operator]
+        raise BackendInputError(f"{label} must be US dollars >= 0, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qrkt.backends.base import Capabilities
-from qrkt.backends.hardware import Pricing
+from qrkt.backends.hardware import Pricing, check_price
 from qrkt.backends.jobs import masked_reason
 from qrkt.backends.qiskit_compile import (
     estimator_expectations,
@@ -248,14 +248,7 @@ class IBMRuntimeBackend(QiskitDeviceBackend):
             raise BackendInputError(
                 f"device must be a name ('aer', 'fake_manila', 'ibm_brisbane'), got {device!r}"
             )
-        if (
-            isinstance(price_per_second, bool)
-            or not isinstance(price_per_second, int | float)
-            or not price_per_second >= 0
-        ):
-            raise BackendInputError(
-                f"price_per_second must be a number >= 0, got {price_per_second!r}"
-            )
+        per_second = check_price("price_per_second", price_per_second)
         self.precision = precision
         self.resilience_level = resilience_level
         self.dynamical_decoupling = bool(dynamical_decoupling)
@@ -284,10 +277,9 @@ class IBMRuntimeBackend(QiskitDeviceBackend):
             seed=seed,
             packing=packing,
             packing_floor=packing_floor,
-            pricing=replace(IBM_PRICING, per_second=float(price_per_second)),
+            pricing=replace(IBM_PRICING, per_second=per_second),
             cache_dir=cache_dir,
             noise=device != "aer",
-            max_qubits=156,
         )
         self._check_local_estimator()
         self._options = self._primitive_options()

@@ -72,6 +72,10 @@ MAX_EXECUTIONS_PER_JOB = 10_000_000
 """IBM Quantum's limit on circuit executions (parameter sets x shots) in one job; the default
 for other services too, whose limits are usually higher."""
 
+LOGICAL_MAX_QUBITS = 24
+"""The widest circuit given to a sampler without a device, which runs the logical circuit (a
+state vector of 2^24 amplitudes takes 256 MiB)."""
+
 LOCAL_SIMULATION_QUBITS = 8
 """In a local simulation, a packed circuit with more active qubits than this is simulated
 a few regions at a time (this many qubits at most), each group on a device of its own qubits
@@ -159,7 +163,6 @@ class QiskitDeviceBackend(Backend):
         pricing: Pricing | None,
         cache_dir: str | None,
         noise: bool,
-        max_qubits: int,
     ) -> None:
         """Check the shared options and keep them, with the device (``None``: a sampler that
         runs logical circuits, so nothing is transpiled)."""
@@ -187,7 +190,7 @@ class QiskitDeviceBackend(Backend):
             exact=False,
             shots=True,
             noise=noise,
-            max_qubits=max_qubits if device is None else device.num_qubits,
+            max_qubits=LOGICAL_MAX_QUBITS if device is None else device.num_qubits,
         )
         self._check_shots()
         self._prepared: dict[Circuit, Program] = {}

@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from qrkt.backends.base import Capabilities, ConformanceVariant
-from qrkt.backends.hardware import Pricing
+from qrkt.backends.hardware import Pricing, check_price
 from qrkt.backends.jobs import masked_reason
 from qrkt.backends.qiskit_device import MAX_EXECUTIONS_PER_JOB, QiskitDeviceBackend
 from qrkt.dependencies import require
@@ -37,10 +37,6 @@ from qrkt.errors import BackendInputError, JobError
 
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
-
-LOGICAL_MAX_QUBITS = 24
-"""The widest circuit given to a sampler without a device (a state vector of 2^24 amplitudes
-takes 256 MiB)."""
 
 PROVIDERS = {
     "braket_local": ("qiskit_braket_provider", "qiskit-braket"),
@@ -127,7 +123,6 @@ class QiskitSamplerBackend(QiskitDeviceBackend):
             pricing=_pricing(price_per_job, price_per_shot),
             cache_dir=cache_dir,
             noise=not _noiseless(resolved),
-            max_qubits=LOGICAL_MAX_QUBITS,
         )
 
     @property
@@ -246,13 +241,8 @@ def _noiseless(device: BackendV2 | None) -> bool:
 def _pricing(per_job: object, per_shot: object) -> Pricing | None:
     if per_job is None and per_shot is None:
         return None
-    for label, value in (("price_per_job", per_job), ("price_per_shot", per_shot)):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0
-        ):
-            raise BackendInputError(f"{label} must be US dollars >= 0, got {value!r}")
     return Pricing(
         source="the price_per_job and price_per_shot options (check the vendor's price list)",
-        per_job=float(per_job or 0.0),  # type: ignore[arg-type]
-        per_shot=float(per_shot or 0.0),  # type: ignore[arg-type]
+        per_job=0.0 if per_job is None else check_price("price_per_job", per_job),
+        per_shot=0.0 if per_shot is None else check_price("price_per_shot", per_shot),
     )

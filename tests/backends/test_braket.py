@@ -310,7 +310,11 @@ def test_credentials_never_show(monkeypatch, caplog) -> None:
         ({"max_retries": -1}, BackendInputError, "max_retries must be an integer >= 0"),
         ({"retry_delay": "10"}, BackendInputError, "retry_delay must be a number of seconds"),
         ({"poll_timeout_seconds": 0}, BackendInputError, "poll_timeout_seconds must be > 0"),
-        ({"price_per_shot": -1}, BackendInputError, "price_per_shot must be >= 0"),
+        (
+            {"price_per_shot": -1},
+            BackendInputError,
+            "price_per_shot must be US dollars >= 0, got -1",
+        ),
         ({"price_per_task": float("nan")}, BackendInputError, "price_per_task must be a finite"),
         ({"device": EMERALD, "price_per_shot": 0.1}, BackendInputError, "give both"),
         ({"device": "arn:aws:braket:::device/nope"}, JobError, "could not get device.*NotFound"),
