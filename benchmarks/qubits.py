@@ -63,7 +63,7 @@ import numpy as np
 from benchmarks.recording import int_list, name_list, run_record, save_figure, write_report
 from benchmarks.timing import Settings, gradient, time_calls
 from qrkt.backends.bridge import expectation_function
-from qrkt.backends.jax_statevector import compile_program
+from qrkt.backends.fused_program import compile_program
 from qrkt.backends.registry import backend_entry
 from qrkt.circuits.ansatz import build_ansatz
 from qrkt.circuits.ir import Circuit

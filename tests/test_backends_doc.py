@@ -1,5 +1,5 @@
 """docs/backends.md: its example backend, installed as a package with a ``qrkt.backends`` entry
-point, is found by the registry and passes the conformance suite."""
+point, is found by the registry, passes the conformance suite and offers its flag in the CLI."""
 
 from __future__ import annotations
 
@@ -64,3 +64,23 @@ def test_a_name_registered_twice_is_refused(installed_example: str) -> None:
         register_backend("example", "somewhere.else:Backend")
     with pytest.raises(BackendInputError, match="backend 'jax' is registered already"):
         register_backend("jax", "qrkt_example_backend:ExampleBackend")
+
+
+def test_the_example_backend_flag_is_offered_with_it_and_refused_without_it(
+    installed_example: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qrkt.cli import main, parse_args
+    from qrkt.cli.backend_flags import backend_options
+
+    register_entry_points()
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--backend", installed_example, "--help"])
+    assert "options of backend 'example':\n  --dtype DTYPE" in capsys.readouterr().out
+    args = parse_args(["evaluate", "--backend", installed_example, "--dtype", "complex64"])
+    assert backend_options(args) == (("dtype", "complex64"),)
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--backend", "reference", "--dtype", "complex64"])
+    assert (
+        "backend 'reference' does not take it (backends that do: example, jax, tensorcircuit)"
+        in capsys.readouterr().err
+    )

@@ -1,6 +1,12 @@
 """Backends: one contract, a registry of short names, and the bridge into JAX."""
 
-from qrkt.backends.base import Backend, Capabilities, ExecutionCounts, JaxBackend
+from qrkt.backends.base import (
+    Backend,
+    BackendOption,
+    Capabilities,
+    ExecutionCounts,
+    JaxBackend,
+)
 from qrkt.backends.bridge import expectation_function, host_errors
 from qrkt.backends.registry import (
     backend_entries,
@@ -13,6 +19,7 @@ from qrkt.backends.registry import (
 
 __all__ = [
     "Backend",
+    "BackendOption",
     "Capabilities",
     "ExecutionCounts",
     "JaxBackend",

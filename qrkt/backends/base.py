@@ -59,6 +59,28 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
+class BackendOption:
+    """An option of a backend's constructor that the ``qrkt`` command offers as a flag.
+
+    Attributes:
+      name: the constructor's keyword; the flag is ``--`` and the name with dashes
+        (``resilience_level``: ``--resilience-level``).
+      type: turns the flag's text into the value (``int``, ``float``, ``str`` or a function).
+      metavar: names the value in the help (``N``, ``NAME``).
+      help: what the option does, with its default.
+    """
+
+    name: str
+    type: Callable[[str], object]
+    metavar: str
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
 class ConformanceVariant:
     """A configuration the conformance suite (:mod:`qrkt.testing`) runs a backend in: its
     options, and the modules it needs beyond the backend's own (a device's provider), without
@@ -113,6 +135,10 @@ class Backend(abc.ABC):
     """The configurations the conformance suite runs, by label: the default options alone,
     unless a backend names its own (both precisions, shot-based sampling, a local device).
     Noisy ones do not belong here: noise moves values away from ``reference`` by design."""
+    cli_options: ClassVar[tuple[BackendOption, ...]] = ()
+    """The constructor's options that ``qrkt evaluate``, ``predict`` and ``evaluate-gan`` offer
+    as flags with ``--backend NAME``; ``--shots`` and ``--seed`` are offered for every backend,
+    and ``--option KEY=VALUE`` passes any option."""
 
     def __init__(self) -> None:
         self.counts = ExecutionCounts()
@@ -255,6 +281,9 @@ class JaxBackend(Backend):
         """
 
     DTYPES: ClassVar[tuple[str, ...]] = ("complex64", "complex128")
+    cli_options: ClassVar[tuple[BackendOption, ...]] = (
+        BackendOption("dtype", str, "DTYPE", "complex64 (the default) or complex128"),
+    )
 
     def __init__(self, dtype: str = "complex64") -> None:
         super().__init__()

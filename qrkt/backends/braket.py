@@ -68,9 +68,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
-from qrkt.backends.base import Backend, Capabilities, ConformanceVariant, check_shots
+from qrkt.backends.base import (
+    Backend,
+    BackendOption,
+    Capabilities,
+    ConformanceVariant,
+    check_shots,
+)
 from qrkt.backends.hardware import CallRecord, CircuitStatistics, Cost, Pricing, check_price
 from qrkt.backends.jobs import (
+    RETRY_OPTIONS,
     DeviceCounts,
     JobLog,
     check_retry_options,
@@ -289,6 +296,41 @@ class BraketBackend(Backend):
     """
 
     name = "braket"
+    cli_options: ClassVar[tuple[BackendOption, ...]] = (
+        BackendOption(
+            "device",
+            str,
+            "NAME",
+            "'local' (state vector, the default), 'local_dm' (density matrix, for --noise) or "
+            "a device ARN",
+        ),
+        BackendOption(
+            "noise",
+            float,
+            "P",
+            "on local_dm: a depolarizing channel of probability P on each qubit after every gate",
+        ),
+        *RETRY_OPTIONS,
+        BackendOption(
+            "poll_timeout_seconds",
+            float,
+            "S",
+            "how long to wait for a task's result before cancelling and resubmitting it "
+            f"(default: {DEFAULT_POLL_TIMEOUT_S:.0f})",
+        ),
+        BackendOption(
+            "price_per_task",
+            float,
+            "USD",
+            "US dollars a task, for cost estimates (default: the device's published rate)",
+        ),
+        BackendOption(
+            "price_per_shot",
+            float,
+            "USD",
+            "US dollars a shot, for cost estimates (default: the device's published rate)",
+        ),
+    )
     conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
         "exact": ConformanceVariant({"shots": 0}),
         "shots": ConformanceVariant({"shots": 4096}),

@@ -16,9 +16,10 @@ under ``jit`` or ``grad`` (the CLI's commands).
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
-from functools import cache, wraps
+from functools import lru_cache, wraps
 from typing import TypeVar
 
 import numpy as np
@@ -50,6 +51,16 @@ class _HostFailure:
 
 
 _host_failure = _HostFailure()
+
+
+def _not_a_qrkt_error(record: logging.LogRecord) -> bool:
+    """False for JAX's log of a failed callback whose error is a :class:`QrktError`: that
+    error reaches the caller whole (:func:`host_errors`), without JAX's traceback first."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not isinstance(error, QrktError)
+
+
+logging.getLogger("jax._src.callback").addFilter(_not_a_qrkt_error)
 
 
 @contextlib.contextmanager
@@ -119,7 +130,7 @@ def _real_arguments(function: ExpectationFn) -> ExpectationFn:
     return real_function
 
 
-@cache
+@lru_cache(maxsize=128)  # bounded: a key holds its backend, and a recorder its last batch
 def _host_function(backend: Backend, circuit: Circuit, layer: str | None) -> ExpectationFn:
     import jax
 

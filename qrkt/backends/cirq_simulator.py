@@ -45,6 +45,7 @@ import numpy as np
 from qrkt.backends.base import (
     DENSITY_MATRIX_MAX_QUBITS,
     Backend,
+    BackendOption,
     Capabilities,
     ConformanceVariant,
     check_seed,
@@ -57,7 +58,13 @@ from qrkt.backends.cirq_device import (
     z_expectations,
 )
 from qrkt.backends.hardware import CallRecord, CircuitStatistics, Cost
-from qrkt.backends.jobs import JobLog, check_retry_options, masked_reason, run_jobs
+from qrkt.backends.jobs import (
+    RETRY_OPTIONS,
+    JobLog,
+    check_retry_options,
+    masked_reason,
+    run_jobs,
+)
 from qrkt.backends.readout import z_sign_matrix
 from qrkt.circuits.cirq_convert import CirqCircuit, require_cirq, to_cirq
 from qrkt.circuits.ir import Circuit
@@ -97,6 +104,22 @@ class CirqBackend(Backend):
     """
 
     name = "cirq"
+    cli_options: ClassVar[tuple[BackendOption, ...]] = (
+        BackendOption(
+            "device",
+            str,
+            "NAME",
+            "a virtual Google device: 'rainbow' or 'weber' (Google's noise), "
+            "'rainbow-noiseless' or 'weber-noiseless'",
+        ),
+        BackendOption(
+            "noise",
+            float,
+            "P",
+            "on Cirq's simulators: a depolarizing probability on every qubit after every moment",
+        ),
+        *RETRY_OPTIONS,
+    )
     conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
         "exact": ConformanceVariant(),
         "shots": ConformanceVariant({"shots": 4096, "seed": 7}),

@@ -55,11 +55,11 @@ import math
 from collections.abc import Iterator
 from concurrent.futures import CancelledError
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from qrkt.backends.base import Capabilities
+from qrkt.backends.base import BackendOption, Capabilities
 from qrkt.backends.hardware import Pricing, check_price
 from qrkt.backends.jobs import masked_reason
 from qrkt.backends.qiskit_compile import (
@@ -193,6 +193,46 @@ class IBMRuntimeBackend(QiskitDeviceBackend):
     """
 
     name = "ibm_runtime"
+    cli_options: ClassVar[tuple[BackendOption, ...]] = (
+        BackendOption(
+            "device",
+            str,
+            "NAME",
+            "'aer' (the default), a fake device ('fake_fez') or a real one ('ibm_fez'); the IBM "
+            "Quantum account comes from QISKIT_IBM_TOKEN, QISKIT_IBM_INSTANCE or a saved "
+            "account, never from arguments",
+        ),
+        BackendOption(
+            "primitive",
+            str,
+            "NAME",
+            "'sampler' or 'estimator' (default: the sampler at resilience level 0, the "
+            "estimator above)",
+        ),
+        BackendOption(
+            "precision", float, "X", "the estimator's target precision instead of --shots"
+        ),
+        BackendOption(
+            "resilience_level",
+            int,
+            "K",
+            "0 none (the default), 1 readout mitigation, 2 ZNE; above 0 needs the estimator",
+        ),
+        BackendOption(
+            "execution_mode",
+            str,
+            "MODE",
+            "'session' (one Session for the run: no queueing between a batch's dependent jobs), "
+            "'batch' (one Batch per call, the default) or 'job'",
+        ),
+        *QiskitDeviceBackend.cli_options,
+        BackendOption(
+            "price_per_second",
+            float,
+            "USD",
+            f"US dollars per QPU second, for cost estimates (default: {IBM_PRICING.per_second})",
+        ),
+    )
     # An instance reports its device's width; 156 is the widest IBM device (Heron r2).
     capabilities = Capabilities(autodiff=False, exact=False, shots=True, noise=True, max_qubits=156)
 

@@ -1,15 +1,10 @@
 """``jax``: qrkt's own statevector simulator in JAX, built for training speed.
 
-The circuit is compiled once, at trace time, into a short program:
-
-1. every single-qubit gate before a qubit's first CNOT is folded into that qubit's factor of
-   an initial product state (for the ansätze: encoding and first rotation layer);
-2. each CNOT absorbs the single-qubit gates pending on its two qubits, so it becomes one fused
-   4x4 operation, applied in one pass over the state and skipping the entries that are zero by
-   structure; a fused operation made of real gates (RY, H, CNOT) does real arithmetic only;
-3. gates left pending at the end are applied one by one, except diagonal ones (RZ), which
-   cannot change a Z readout;
-4. every Z-string expectation is read from the probabilities in one matrix product.
+The circuit is compiled once, at trace time, into a product state and fused passes
+(:mod:`qrkt.backends.fused_program`). Each pass is applied to the state in one sweep, skipping
+the entries that are zero by structure (a pass of real gates, such as RY, H and CNOT, does
+real arithmetic only), and every Z-string expectation is read from the probabilities in one
+matrix product.
 
 When every pass is a Clifford gate (H, CNOT), as in one-layer "qrkt" and "cara" ansätze, no
 state is built at all: each Z-string, carried back through those gates, is a signed Pauli string,
@@ -31,23 +26,23 @@ from __future__ import annotations
 import itertools
 import operator
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache, partial, reduce
 from typing import ClassVar
 
 import numpy as np
 
 from qrkt.backends.base import (
+    BackendOption,
     Capabilities,
     ConformanceVariant,
     ExpectationFn,
     JaxBackend,
     check_shapes,
 )
+from qrkt.backends.entries import Entry, Matrix, entry_add, entry_mul, part_add, part_mul, scale
+from qrkt.backends.fused_program import FusedProgram, compile_program, factor_groups, op_matrix
 from qrkt.backends.readout import z_sign_matrix
-from qrkt.circuits.clifford import CLIFFORD_GATES, conjugate_pauli
-from qrkt.circuits.ir import Circuit, Gate, Param, ParamKind
+from qrkt.circuits.ir import Circuit
 from qrkt.errors import BackendInputError, is_integer
 
 _DTYPES = {"complex64": np.float32, "complex128": np.float64}
@@ -59,61 +54,6 @@ _BLOCK_SIZE = 64
 # From this width on the product state is built on split planes: at n = 12, B = 1024 that made
 # the forward pass 1.5-2x faster than complex arithmetic; at n = 6 complex was faster.
 _SPLIT_PRODUCT_MIN_QUBITS = 10
-
-
-@dataclass(frozen=True)
-class _Op:
-    """One pass over the state: the product of ``gates`` acting on ``qubits``."""
-
-    qubits: tuple[int, ...]
-    gates: tuple[Gate, ...]
-
-
-@dataclass(frozen=True)
-class _Program:
-    """A circuit compiled for the simulator: per-qubit product factors, then state passes."""
-
-    n_qubits: int
-    factors: tuple[tuple[Gate, ...], ...]  # single-qubit gates folded into the product state
-    ops: tuple[_Op, ...]
-    # With Clifford passes only: each observable as (sign, ((qubit, "X" | "Y" | "Z"), ...)) on
-    # the product state; otherwise None.
-    product_readout: tuple[tuple[int, tuple[tuple[int, str], ...]], ...] | None
-
-
-def compile_program(circuit: Circuit) -> _Program:
-    """Fuse ``circuit`` into a product state and a list of one- and two-qubit passes."""
-    n = circuit.n_qubits
-    factors: list[list[Gate]] = [[] for _ in range(n)]
-    pending: list[list[Gate]] = [[] for _ in range(n)]
-    entangled = [False] * n
-    ops: list[_Op] = []
-    for gate in circuit.gates:
-        if len(gate.qubits) == 1:
-            q = gate.qubits[0]
-            (pending if entangled[q] else factors)[q].append(gate)
-            continue
-        c, t = gate.qubits
-        absorbed = pending[c] + pending[t]
-        pending[c], pending[t] = [], []
-        entangled[c] = entangled[t] = True
-        ops.append(_Op((c, t), (*absorbed, gate)))
-    diagonal_readout = all(p == "Z" for obs in circuit.observables for _, p in obs.terms)
-    for q in range(n):
-        remaining = pending[q]
-        while diagonal_readout and remaining and remaining[-1].name == "rz":
-            remaining = remaining[:-1]  # a phase just before a Z readout changes nothing
-        if remaining:
-            ops.append(_Op((q,), tuple(remaining)))
-    product_readout = None
-    tail = [gate for op in ops for gate in op.gates]
-    if all(gate.name in CLIFFORD_GATES for gate in tail):
-        product_readout = []
-        for observable in circuit.observables:
-            sign, pauli = conjugate_pauli(tail, dict(observable.terms))
-            product_readout.append((sign, tuple(sorted(pauli.items()))))
-        product_readout = tuple(product_readout)
-    return _Program(n, tuple(map(tuple, factors)), tuple(ops), product_readout)
 
 
 class JaxStatevectorBackend(JaxBackend):
@@ -129,6 +69,18 @@ class JaxStatevectorBackend(JaxBackend):
     """
 
     name = "jax"
+    cli_options: ClassVar[tuple[BackendOption, ...]] = (
+        *JaxBackend.cli_options,
+        BackendOption(
+            "block_size", int, "N", f"samples simulated at a time (default: {_BLOCK_SIZE})"
+        ),
+        BackendOption(
+            "streams",
+            int,
+            "N",
+            "concurrent runs of blocks (default: the CPU cores on a CPU, 1 on an accelerator)",
+        ),
+    )
     conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
         "complex64": ConformanceVariant({"dtype": "complex64"}),
         "complex128": ConformanceVariant({"dtype": "complex128"}),
@@ -207,135 +159,10 @@ def _split(x, blocks: int, streams: int) -> list:
     return [x[a * size : b * size] for a, b in itertools.pairwise(bounds)]
 
 
-# --- complex arithmetic on matrix entries -----------------------------------------------------
-# An entry is None (zero by structure) or a pair (re, im) whose parts are Python floats, scalar
-# weights or per-sample arrays of shape (B,), or None where the part is zero. Python floats keep
-# constant gates constant in the traced program, and known zeros are never computed.
-
-Entry = tuple[object, object] | None
-Matrix = list[list[Entry]]
-
-
-def _mul_part(a, b):
-    if a is None or b is None:
-        return None
-    if isinstance(a, float) and a == 1.0:
-        return b
-    if isinstance(b, float) and b == 1.0:
-        return a
-    return a * b
-
-
-def _add_part(a, b, *, subtract: bool = False):
-    if b is None:
-        return a
-    if a is None:
-        return -b if subtract else b
-    return a - b if subtract else a + b
-
-
-def _mul(a: Entry, b: Entry) -> Entry:
-    if a is None or b is None:
-        return None
-    (ar, ai), (br, bi) = a, b
-    re = _add_part(_mul_part(ar, br), _mul_part(ai, bi), subtract=True)
-    im = _add_part(_mul_part(ar, bi), _mul_part(ai, br))
-    return None if re is None and im is None else (re, im)
-
-
-def _add(a: Entry, b: Entry) -> Entry:
-    if a is None or b is None:
-        return b if a is None else a
-    return _add_part(a[0], b[0]), _add_part(a[1], b[1])
-
-
-def _matmul(a: Matrix, b: Matrix) -> Matrix:
-    size = len(a)
-    return [
-        [reduce(_add, (_mul(a[i][k], b[k][j]) for k in range(size)), None) for j in range(size)]
-        for i in range(size)
-    ]
-
-
-def _kron(a: Matrix, b: Matrix) -> Matrix:
-    return [[_mul(a[i // 2][j // 2], b[i % 2][j % 2]) for j in range(4)] for i in range(4)]
-
-
-def _gate_matrix(name: str, theta) -> Matrix:
-    """The 2x2 matrix of a one-qubit gate at angle ``theta`` (a float, or an array of angles
-    for a batch of samples or a stack of qubits); ``theta`` is ignored for H."""
-    if name == "h":
-        r = float(1 / np.sqrt(2))
-        return [[(r, None), (r, None)], [(r, None), (-r, None)]]
-    if isinstance(theta, float):
-        c, s = float(np.cos(theta / 2)), float(np.sin(theta / 2))
-    else:
-        import jax.numpy as jnp
-
-        c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
-    minus_s = -s
-    if name == "rx":
-        return [[(c, None), (None, minus_s)], [(None, minus_s), (c, None)]]
-    if name == "ry":
-        return [[(c, None), (minus_s, None)], [(s, None), (c, None)]]
-    return [[(c, minus_s), None], [None, (c, s)]]  # rz
-
-
-def _angle(gate: Gate, x, w):
-    """A gate's angle: a float, or per-sample values (B,) read from x (n_in, B) or w (n_w, B)."""
-    angle = gate.angle
-    if isinstance(angle, Param):
-        return (x if angle.kind is ParamKind.INPUT else w)[angle.index]
-    return angle
-
-
-def _stacked_angle(gates: Sequence[Gate], x, w):
-    """The angles of same-named gates on several qubits, stacked to (G, B) or (G, 1).
-
-    Slots of one kind are read with one gather; other mixes are stacked angle by angle.
-    """
-    import jax.numpy as jnp
-
-    angles = [g.angle for g in gates]
-    if angles[0] is None:
-        return None
-    kinds = {a.kind for a in angles if isinstance(a, Param)}
-    if len(kinds) == 1 and all(isinstance(a, Param) for a in angles):
-        source = x if kinds == {ParamKind.INPUT} else w
-        first, indices = angles[0].index, [a.index for a in angles]
-        if indices == list(range(first, first + len(indices))):  # a slice: no scatter in VJP
-            return source[first : first + len(indices)].reshape(len(angles), -1)
-        return source[np.array(indices)].reshape(len(angles), -1)
-    return jnp.stack([jnp.broadcast_to(_angle(g, x, w), x.shape[-1:]) for g in gates]).astype(
-        x.dtype
-    )
-
-
-_IDENTITY: Matrix = [[(1.0, None), None], [None, (1.0, None)]]
-
-
-def _fuse(gates: Sequence[Gate], qubit: int, x, w) -> Matrix:
-    """The product (later gates on the left) of the gates in ``gates`` acting on ``qubit``."""
-    matrix = _IDENTITY
-    for gate in gates:
-        if gate.qubits == (qubit,):
-            matrix = _matmul(_gate_matrix(gate.name, _angle(gate, x, w)), matrix)
-    return matrix
-
-
-def _op_matrix(op: _Op, x, w) -> Matrix:
-    """The matrix of a pass, on the basis ordered by (bits of op.qubits) big-endian."""
-    if len(op.qubits) == 1:
-        return _fuse(op.gates, op.qubits[0], x, w)
-    control, target = op.qubits
-    local = _kron(_fuse(op.gates, control, x, w), _fuse(op.gates, target, x, w))
-    return [local[i ^ 1] if i & 2 else local[i] for i in range(4)]  # CNOT swaps rows 10 and 11
-
-
 # --- the state ------------------------------------------------------------------------------
 
 
-def _probabilities(program: _Program, x, w):
+def _probabilities(program: FusedProgram, x, w):
     """``|psi|^2`` of the final state, shape (2**n, B), for inputs x of shape (n_in, B)."""
     import jax.numpy as jnp
 
@@ -344,45 +171,25 @@ def _probabilities(program: _Program, x, w):
     w = jnp.broadcast_to(w[:, None], (w.shape[0], x.shape[-1]))
     re, im = _product_state(program, x, w)
     for op in program.ops:
-        re, im = _apply(_op_matrix(op, x, w), op.qubits, program.n_qubits, re, im)
+        re, im = _apply(op_matrix(op, x, w), op.qubits, program.n_qubits, re, im)
     return re * re if im is None else re * re + im * im
 
 
-def _factor_groups(program: _Program, x, w) -> list[tuple[list[int], list[Entry]]]:
-    """Each qubit's factor of the product state, computed for groups of qubits at once.
-
-    Qubits whose gates have the same names form a group and are computed as a stack: an
-    ansatz's qubits all have the same encoding and rotations, so this is one pass, not n.
-    Returns (qubits, [a, b]): the gates applied to |0>, entries of shape (G, B) or (G, 1).
-    """
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for q, gates in enumerate(program.factors):
-        groups.setdefault(tuple(g.name for g in gates), []).append(q)
-    columns = []
-    for names, qubits in groups.items():
-        matrix = _IDENTITY
-        for position, name in enumerate(names):
-            gates = [program.factors[q][position] for q in qubits]
-            matrix = _matmul(_gate_matrix(name, _stacked_angle(gates, x, w)), matrix)
-        columns.append((qubits, [row[0] for row in matrix]))
-    return columns
-
-
-def _product_readout(program: _Program, x, w):
+def _product_readout(program: FusedProgram, x, w):
     """The observables from the product state's Bloch vectors, shape (n_obs, B)."""
     import jax.numpy as jnp
 
     batch = x.shape[-1]
     components, order = [], []
-    for qubits, (a, b) in _factor_groups(program, x, w):
+    for qubits, (a, b) in factor_groups(program, x, w):
         a_re, a_im = (None, None) if a is None else a
         b_re, b_im = (None, None) if b is None else b
         bloch = (  # 2 Re(a* b), 2 Im(a* b), |a|^2 - |b|^2
-            _scale(2.0, _add_part(_mul_part(a_re, b_re), _mul_part(a_im, b_im))),
-            _scale(2.0, _add_part(_mul_part(a_re, b_im), _mul_part(a_im, b_re), subtract=True)),
-            _add_part(
-                _add_part(_mul_part(a_re, a_re), _mul_part(a_im, a_im)),
-                _add_part(_mul_part(b_re, b_re), _mul_part(b_im, b_im)),
+            scale(2.0, part_add(part_mul(a_re, b_re), part_mul(a_im, b_im))),
+            scale(2.0, part_add(part_mul(a_re, b_im), part_mul(a_im, b_re), subtract=True)),
+            part_add(
+                part_add(part_mul(a_re, a_re), part_mul(a_im, a_im)),
+                part_add(part_mul(b_re, b_re), part_mul(b_im, b_im)),
                 subtract=True,
             ),
         )
@@ -404,11 +211,7 @@ def _product_readout(program: _Program, x, w):
     return jnp.stack(rows)
 
 
-def _scale(factor: float, part):
-    return None if part is None else factor * part
-
-
-def _product_state(program: _Program, x, w) -> tuple:
+def _product_state(program: FusedProgram, x, w) -> tuple:
     """The product of every qubit's factor, (re, im) of shape (2**n, B); im is None if real.
 
     The Kronecker products run on real and imaginary planes for wide states, and in complex
@@ -418,7 +221,7 @@ def _product_state(program: _Program, x, w) -> tuple:
 
     batch = x.shape[-1]
     factors = {}
-    for qubits, column in _factor_groups(program, x, w):
+    for qubits, column in factor_groups(program, x, w):
         re, im = (
             _stack_entries(
                 [None if e is None else e[p] for e in column], (len(qubits), batch), x.dtype
@@ -437,7 +240,7 @@ def _product_state(program: _Program, x, w) -> tuple:
             outer = (
                 factor
                 if state is None
-                else _mul(
+                else entry_mul(
                     (state[0][:, None], None if state[1] is None else state[1][:, None]),
                     (factor[0][None], None if factor[1] is None else factor[1][None]),
                 )
@@ -545,11 +348,11 @@ def _sparse_matvec(pattern, m_re, m_im, s_re, s_im) -> tuple:
         for j, (has_re, has_im) in enumerate(row):
             entry = (m_re[i, j] if has_re else None, m_im[i, j] if has_im else None)
             terms.append(
-                _mul(entry, (s_re[j], None if s_im is None else s_im[j]))
+                entry_mul(entry, (s_re[j], None if s_im is None else s_im[j]))
                 if has_re or has_im
                 else None
             )
-        rows.append(reduce(_add, terms, None))
+        rows.append(reduce(entry_add, terms, None))
     shape = s_re.shape[1:]
 
     def stack(part: int):
@@ -601,7 +404,7 @@ def _matvec_with_vjp():
             return None if g is None or s is None else jnp.einsum(spec, g, s)
 
         def combine(first, second, *, subtract=False):
-            return _add_part(first, second, subtract=subtract)
+            return part_add(first, second, subtract=subtract)
 
         dm_re = None if m_re is None else combine(contract(g_re, s_re), contract(g_im, s_im))
         dm_im = (

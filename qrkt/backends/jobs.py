@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from qrkt.backends.base import ExecutionCounts
+from qrkt.backends.base import BackendOption, ExecutionCounts
 from qrkt.backends.hardware import CallRecord
 from qrkt.errors import BackendInputError, JobError, is_integer
 
@@ -151,6 +151,18 @@ def run_jobs(
                 client.cancel(job)
         raise
     return results
+
+
+RETRY_OPTIONS = (
+    BackendOption("max_retries", int, "N", "resubmissions of a failed job (default: 3)"),
+    BackendOption(
+        "retry_delay",
+        float,
+        "S",
+        "seconds before the first resubmission, doubled for each next one (default: 10)",
+    ),
+)
+"""The flags of :func:`check_retry_options`' options, for a backend's ``cli_options``."""
 
 
 def check_retry_options(max_retries: object, retry_delay: object) -> None:

@@ -27,12 +27,14 @@ import numpy as np
 from qrkt.backends.base import (
     DENSITY_MATRIX_MAX_QUBITS,
     Backend,
+    BackendOption,
     Capabilities,
     ConformanceVariant,
     check_seed,
     check_shots,
 )
 from qrkt.backends.qiskit_compile import (
+    TRANSPILE_OPTIONS,
     CompiledCircuit,
     check_optimization_level,
     compile_circuit,
@@ -77,6 +79,15 @@ class QiskitAerBackend(Backend):
     """
 
     name = "qiskit_aer"
+    cli_options: ClassVar[tuple[BackendOption, ...]] = (
+        BackendOption(
+            "fake_device",
+            str,
+            "NAME",
+            "a fake IBM device ('fake_manila') whose noise model is simulated",
+        ),
+        *TRANSPILE_OPTIONS,
+    )
     conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
         "exact": ConformanceVariant(),
         "shots": ConformanceVariant({"shots": 4096, "seed": 7}),

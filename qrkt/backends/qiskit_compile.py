@@ -31,13 +31,13 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qrkt.backends.base import BackendOption
 from qrkt.circuits.ir import Circuit, Param
 from qrkt.circuits.qiskit_convert import (
     observables_to_sparse_pauli,
@@ -117,6 +117,17 @@ def compile_circuit(circuit: Circuit) -> CompiledCircuit:
         )
         _LOGICAL[circuit] = compiled
     return compiled
+
+
+TRANSPILE_OPTIONS = (
+    BackendOption(
+        "optimization_level", int, "K", "the transpiler's optimization level, 0 to 3 (default: 1)"
+    ),
+    BackendOption(
+        "cache_dir", str, "DIR", "where transpiled circuits are kept as QPY for other processes"
+    ),
+)
+"""The flags of the transpiler's options, for a Qiskit backend's ``cli_options``."""
 
 
 def check_optimization_level(level: object) -> None:
@@ -277,14 +288,6 @@ def z_expectations(bits: BitArray, circuit: Circuit) -> np.ndarray:
     )  # (n_obs, n_bytes)
     parity = _BYTE_PARITY[packed[..., None, :] & masks].sum(-1) & 1  # (*shape, shots, n_obs)
     return 1.0 - 2.0 * parity.mean(axis=-2)
-
-
-def z_expectations_from_counts(counts: Mapping[str, int], circuit: Circuit) -> np.ndarray:
-    """``<O>`` of every observable from one counts dictionary (keys like ``"0101"``, bit 0
-    rightmost), shape ``(n_obs,)``."""
-    from qiskit.primitives import BitArray
-
-    return z_expectations(BitArray.from_counts(counts, circuit.n_qubits), circuit)
 
 
 # --- helpers ----------------------------------------------------------------------------------

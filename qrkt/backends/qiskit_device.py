@@ -37,13 +37,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from qrkt.backends.base import Backend, Capabilities, check_seed
+from qrkt.backends.base import Backend, BackendOption, Capabilities, check_seed
 from qrkt.backends.hardware import CallRecord, CircuitStatistics, Cost, Pricing
 from qrkt.backends.jobs import (
+    RETRY_OPTIONS,
     DeviceCounts,
     JobLog,
     check_retry_options,
@@ -52,6 +53,7 @@ from qrkt.backends.jobs import (
 )
 from qrkt.backends.packing import LocalGroup, PackedCircuit, choose_regions, pack, region_device
 from qrkt.backends.qiskit_compile import (
+    TRANSPILE_OPTIONS,
     CompiledCircuit,
     check_optimization_level,
     circuit_duration,
@@ -84,6 +86,11 @@ which have no crosstalk, and what makes a 156-qubit device simulable at all. The
 because Aer simulates small noisy circuits as density matrices, whose cost grows as 4^qubits:
 two 6-qubit regions together cost far more than each alone. Real devices add crosstalk
 between regions that no fake device models."""
+
+
+def packing_value(text: str) -> str | int:
+    """``--packing``: a number of regions, else the text (``"auto"``, ``"off"``)."""
+    return int(text) if text.isdigit() else text
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,6 +151,30 @@ class QiskitDeviceBackend(Backend):
     records_calls = True
     primitive = "sampler"
     """The primitive that runs the PUBs: ``"sampler"`` (or IBM's ``"estimator"``)."""
+    cli_options: ClassVar[tuple[BackendOption, ...]] = (
+        *TRANSPILE_OPTIONS,
+        BackendOption(
+            "packing",
+            packing_value,
+            "auto|off|K",
+            "parameter sets side by side on a wide device: 'auto' (the default), 'off' or K "
+            "regions",
+        ),
+        BackendOption(
+            "packing_floor",
+            float,
+            "X",
+            "leave out regions below this share of the best region's fidelity (default: 0.9)",
+        ),
+        *RETRY_OPTIONS,
+        BackendOption(
+            "max_executions_per_job",
+            int,
+            "N",
+            f"parameter sets x shots in one job; larger calls are split (default: "
+            f"{MAX_EXECUTIONS_PER_JOB:,})",
+        ),
+    )
     device: BackendV2 | None
     device_name: str
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from qrkt.backends.base import Capabilities, ConformanceVariant
+from qrkt.backends.base import BackendOption, Capabilities, ConformanceVariant
 from qrkt.backends.hardware import Pricing, check_price
 from qrkt.backends.jobs import masked_reason
 from qrkt.backends.qiskit_device import MAX_EXECUTIONS_PER_JOB, QiskitDeviceBackend
@@ -67,6 +67,18 @@ class QiskitSamplerBackend(QiskitDeviceBackend):
     """
 
     name = "qiskit"
+    cli_options: ClassVar[tuple[BackendOption, ...]] = (
+        BackendOption(
+            "device",
+            str,
+            "NAME",
+            "'aer' (the default), 'fake_fez', 'braket_local[:SIMULATOR]', 'braket:<ARN>' or "
+            "'ionq:<backend>'; see the README's vendor table",
+        ),
+        *QiskitDeviceBackend.cli_options,
+        BackendOption("price_per_job", float, "USD", "US dollars a job, for cost estimates"),
+        BackendOption("price_per_shot", float, "USD", "US dollars a shot, for cost estimates"),
+    )
     conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
         "aer": ConformanceVariant({"seed": 7}),
         "braket_local": ConformanceVariant(

@@ -43,7 +43,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from qrkt.backends.base import Backend, Capabilities, ConformanceVariant, check_dtype, check_shots
+from qrkt.backends.base import (
+    Backend,
+    BackendOption,
+    Capabilities,
+    ConformanceVariant,
+    check_dtype,
+    check_shots,
+)
 from qrkt.backends.cirq_simulator import noise_model
 from qrkt.circuits.cirq_convert import CirqCircuit, to_cirq
 from qrkt.circuits.ir import Circuit
@@ -90,6 +97,20 @@ class TfqBackend(Backend):
     """
 
     name = "tfq"
+    cli_options: ClassVar[tuple[BackendOption, ...]] = (
+        BackendOption(
+            "noise",
+            float,
+            "P",
+            "a depolarizing probability on every qubit after every moment; needs --shots",
+        ),
+        BackendOption(
+            "differentiator",
+            str,
+            "NAME",
+            "'adjoint' (the default when exact) or 'parameter_shift' (the one with --shots)",
+        ),
+    )
     conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
         "exact": ConformanceVariant(),
         "shots": ConformanceVariant({"shots": 4096}),

@@ -11,5 +11,15 @@ from qrkt.data.dataset import (
     load_dataset,
     shipped_validation,
 )
+from qrkt.data.models import SPLIT_SEED, load_for_model
 
-__all__ = ["DATASETS", "DataError", "Dataset", "Split", "load_dataset", "shipped_validation"]
+__all__ = [
+    "DATASETS",
+    "SPLIT_SEED",
+    "DataError",
+    "Dataset",
+    "Split",
+    "load_dataset",
+    "load_for_model",
+    "shipped_validation",
+]

@@ -9,7 +9,6 @@ numbers are comparable with each other, never with Inception-based scores.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,7 @@ from qrkt.gan.metrics import fid, inception_score, kid
 from qrkt.gan.presets import build_gan
 from qrkt.gan.sampling import generate, load_generator
 from qrkt.gan.training import init_keys
-from qrkt.training.files import write_atomically
+from qrkt.training.files import write_json
 
 if TYPE_CHECKING:
     from qrkt.backends.base import Backend
@@ -103,8 +102,6 @@ def evaluate_gan(
         "generated": scores(network, generated, reference),
         "untrained": scores(network, untrained, reference),
     }
-    write_atomically(
-        workdir / f"evaluation-{name}.json", (json.dumps(result, indent=2) + "\n").encode()
-    )
+    write_json(workdir / f"evaluation-{name}.json", result)
     save_grid(workdir / f"samples-{name}.png", generated[:64])
     return result

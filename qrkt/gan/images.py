@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qrkt.data import load_dataset
+from qrkt.data import SPLIT_SEED, load_dataset
 from qrkt.data.cifar10 import CIFAR10
 from qrkt.data.dataset import ImageSpec
 from qrkt.data.digits import DIGITS
@@ -17,8 +17,6 @@ from qrkt.errors import TrainingError, UnknownNameError, known_names
 from qrkt.training.files import write_atomically
 
 SPECS: dict[str, ImageSpec] = {spec.name: spec for spec in (DIGITS, MNIST, CIFAR10)}
-# The validation split is the same for every run, whatever its seed (as for the classifiers).
-SPLIT_SEED = 0
 
 
 @dataclass(frozen=True)

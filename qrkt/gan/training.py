@@ -4,21 +4,20 @@ One generator step is ``critic_steps`` critic updates, each on its own real batc
 generator update and an exponential moving average (EMA) of the generator's weights; the
 whole step is one compiled function. Every random draw derives from the seed and the step, and
 the data order from the seed and the epoch, so a resumed run takes exactly the steps an
-uninterrupted one would have.
+uninterrupted one would have. The loop is :func:`~qrkt.training.loop.train_loop`'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import flax
 import jax
@@ -32,35 +31,23 @@ from qrkt.gan.config import GanConfig, qubits
 from qrkt.gan.images import load_gan_data, save_grid
 from qrkt.gan.losses import critic_loss, generator_loss
 from qrkt.gan.models import Discriminator, Generator
-from qrkt.gan.presets import build_gan, gan_parameter_counts, get_gan_preset
-from qrkt.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from qrkt.gan.presets import GanPreset, build_gan, gan_parameter_counts, get_gan_preset
+from qrkt.training.checkpoint import Checkpoint
 from qrkt.training.config import MAX_EPOCHS
-from qrkt.training.files import write_atomically, writing
-from qrkt.training.order import epoch_order, steps_per_epoch, training_batch
-from qrkt.training.report import append_record, write_records
-from qrkt.training.resume import (
-    Position,
-    check_new_run,
-    check_same_settings,
-    checkpoint_due,
-    finished_summary,
-    position_metadata,
-    resume_position,
-    setting_differences,
-    stop_if_not_finite,
-)
-from qrkt.training.trainer import Progress
+from qrkt.training.files import writing
+from qrkt.training.loop import EpochEnd, Progress, Run, Training, train_loop
+from qrkt.training.order import steps_per_epoch
+from qrkt.training.parallel import DataParallel
+from qrkt.training.report import Record
+from qrkt.training.resume import RunSettings, check_new_run
 from qrkt.training.workdir import WorkDir
 
 logger = logging.getLogger(__name__)
-
-# Settings that may change when a run resumes: they do not change what one step computes.
-RESUMABLE_CHANGES = ("data_dir", "checkpoint_every")
 _INIT, _STEPS, _GRID = 0, 1, 2  # streams of the seed's key
 
 
 @dataclass(frozen=True)
-class GanTrainConfig:
+class GanTrainConfig(RunSettings):
     """A GAN training run; the defaults are REFERENCE §5's recipe.
 
     Attributes:
@@ -98,6 +85,8 @@ class GanTrainConfig:
     checkpoint_every: int | None = None
     grid_samples: int = 64
 
+    RESUMABLE_CHANGES: ClassVar[tuple[str, ...]] = ("data_dir", "checkpoint_every")
+
     def __post_init__(self) -> None:
         check_int(_flag("epochs"), self.epochs, minimum=1, maximum=MAX_EPOCHS, error=TrainingError)
         for label in ("batch_size", "critic_steps", "grid_samples"):
@@ -118,10 +107,6 @@ class GanTrainConfig:
                 f"{_flag('ema_decay')} must be in [0, 1), got {self.ema_decay!r}; 0.999 is usual"
             )
         check_policies(self.augment)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict; :meth:`from_dict` inverts it."""
-        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GanTrainConfig:
@@ -349,7 +334,6 @@ def train_gan(
         ``data_dir`` and ``checkpoint_every`` may differ.
       progress: receives progress events (samples are real images the critic sees).
     """
-    progress = progress or Progress()
     files = WorkDir(Path(workdir))
     check_new_run(files, resume)
     preset = get_gan_preset(config.preset)
@@ -357,102 +341,83 @@ def train_gan(
     data = load_gan_data(config.dataset, config.data_dir, preset.model.image_shape)
     train = data.train[: config.limit]
     rows = config.critic_steps * config.batch_size
-    epoch_steps = steps_per_epoch(len(train), rows)
-    if epoch_steps == 0:
+    total_steps = config.epochs * steps_per_epoch(len(train), rows)
+    if total_steps == 0:
         raise TrainingError(
             f"a generator step takes {config.critic_steps} critic batches of "
             f"{config.batch_size} = {rows} images, more than the {len(train)} training images; "
             "lower --batch-size or --critic-steps, or raise --limit"
         )
-    checkpoint, at = None, Position()
-    if resume and files.last.exists():
-        checkpoint = load_checkpoint(files.last)
-        checkpoint.check_model(preset.name, preset.model)  # type: ignore[arg-type]
-        stored = GanTrainConfig.from_dict(checkpoint.get("train_config", dict))
-        differences = setting_differences(stored, config, RESUMABLE_CHANGES)
-        check_same_settings(files, differences, RESUMABLE_CHANGES)
-        at = resume_position(checkpoint, epoch_steps, files)
-        summary = finished_summary(files, at, config.epochs)
-        if summary is not None:
-            logger.info(
-                "the run in %s has trained its %d epochs: nothing left to do", files.path, at.epoch
-            )
-            shapes = jax.eval_shape(gan_init(preset.model, config, config.epochs * epoch_steps))
-            state = _restore(checkpoint, shapes, at.step(epoch_steps))
-            return GanTrainResult(summary, at.history, state, already_finished=True)
-    compiled = gan_steps(preset.model, config, config.epochs * epoch_steps)
-    logger.info("compiled the GAN's steps in %.1f s", compiled.compile_seconds)
-    facts = gan_facts(preset.model) | {
-        "preset": preset.name,
-        "dataset": config.dataset,
-        "backend": config.backend,
-        "compile_seconds": compiled.compile_seconds,
-    }
-    epoch, position, seconds, history = at.epoch, at.position, at.seconds, at.history
-    if checkpoint is None:
-        state = compiled.init()
-        sums = _EpochMetrics()
-    else:
-        state = _restore(checkpoint, compiled.shapes, at.step(epoch_steps))
-        sums = _EpochMetrics(checkpoint.state["epoch_metrics"])
-        logger.info("resuming %s at epoch %d, step %d", files.path, epoch + 1, at.step(epoch_steps))
-    with writing(files.metrics):
-        write_records(files.metrics, history)
-    latents = jax.random.normal(
-        jax.random.fold_in(jax.random.PRNGKey(config.seed), _GRID),
-        (config.grid_samples, preset.model.latent),
+    run = Run(
+        preset=preset.name,
+        model=preset.model,
+        config=config,
+        train_size=len(train),
+        rows=rows,
+        parallel=DataParallel.over(jax.devices()[:1]),  # one device, one process
+        compiling="the GAN's steps",
+        compile=partial(_Gan, preset, config, train, total_steps),
+        finished=partial(_stored_state, preset.model, config, total_steps),
+    )
+    outcome = train_loop(run, files, resume=resume, progress=progress or Progress())
+    return GanTrainResult(
+        outcome.summary, outcome.history, outcome.result, outcome.already_finished
     )
 
-    def save(at_position: int, elapsed: float) -> None:
-        trees = {name: getattr(state, name) for name in _TREES}
-        step = epoch * epoch_steps + at_position
-        stop_if_not_finite("parameters", trees, files, epoch + bool(at_position), step)
-        metadata = {
-            "preset": preset.name,
-            "model": preset.model.to_dict(),
-            "train_config": config.to_dict(),
-            **position_metadata(Position(epoch, at_position, elapsed, history), epoch_steps),
-            **facts,
-        }
-        with writing(files.last):
-            save_checkpoint(files.last, {**trees, "epoch_metrics": sums.arrays()}, metadata)
 
-    while epoch < config.epochs:
-        order = epoch_order(config.seed, epoch, len(train))
-        progress.epoch_started(epoch + 1, epoch_steps * rows, position * rows)
-        started = time.perf_counter() - seconds
-        while position < epoch_steps:
-            real = train[training_batch(order, position, rows)]
-            state, metrics = compiled.train(
-                state, real.reshape(config.critic_steps, -1, *real.shape[1:])
-            )
-            metrics = jax.device_get(metrics)
-            position += 1
-            step = epoch * epoch_steps + position
-            stop_if_not_finite("losses", metrics, files, epoch + 1, step)
-            sums.add(metrics)
-            if checkpoint_due(config.checkpoint_every, step, position, epoch_steps):
-                save(position, time.perf_counter() - started)
-            progress.step_finished(step, rows)
-        record = {
-            "epoch": epoch + 1,
-            "step": (epoch + 1) * epoch_steps,
-            **sums.means(),
-            "generator_learning_rate": float(
-                learning_rate(config, config.epochs * epoch_steps)((epoch + 1) * epoch_steps)
-            ),
-            "ema_decay": float(ema_decay(config, jnp.asarray((epoch + 1) * epoch_steps - 1))),
-            "epoch_seconds": time.perf_counter() - started,
+class _Gan(Training[GanState]):
+    """A GAN's steps, compiled for a run of ``total_steps`` generator steps, and what its run
+    records."""
+
+    OUTPUTS = "epoch_metrics"  # the epoch's per-step losses so far
+    LOSSES = "losses"
+
+    def __init__(
+        self, preset: GanPreset, config: GanTrainConfig, train: np.ndarray, total_steps: int
+    ) -> None:
+        self.steps = gan_steps(preset.model, config, total_steps)
+        self.compile_seconds = self.steps.compile_seconds
+        self.facts = gan_facts(preset.model) | {
+            "preset": preset.name,
+            "dataset": config.dataset,
+            "backend": config.backend,
+            "compile_seconds": self.compile_seconds,
         }
-        history = [*history, record]
-        epoch, position, seconds = epoch + 1, 0, 0.0
-        sums = _EpochMetrics()
-        save(0, 0.0)
-        with writing(files.metrics):
-            append_record(files.metrics, record)
-        grid = sample_grid_path(files.path, epoch)
+        self.preset, self.config, self.train, self.total_steps = preset, config, train, total_steps
+        self.latents = jax.random.normal(
+            jax.random.fold_in(jax.random.PRNGKey(config.seed), _GRID),
+            (config.grid_samples, preset.model.latent),
+        )
+
+    def start(self, checkpoint: Checkpoint | None) -> GanState:
+        return self.steps.init() if checkpoint is None else _restore(checkpoint, self.steps.shapes)
+
+    def step(
+        self, state: GanState, rows: np.ndarray
+    ) -> tuple[GanState, dict[str, Any], dict[str, np.ndarray]]:
+        real = self.train[rows]
+        state, metrics = self.steps.train(
+            state, real.reshape(self.config.critic_steps, -1, *real.shape[1:])
+        )
+        metrics = jax.device_get(metrics)
+        return state, metrics, {name: np.float64(value) for name, value in metrics.items()}
+
+    def trees(self, state: GanState) -> dict[str, Any]:
+        return jax.device_get({name: getattr(state, name) for name in _TREES})
+
+    def record(self, state: GanState, end: EpochEnd) -> Record:
+        return {
+            **{name: float(np.mean(values)) for name, values in end.outputs.items()},
+            "generator_learning_rate": float(
+                learning_rate(self.config, self.total_steps)(end.step)
+            ),
+            "ema_decay": float(ema_decay(self.config, jnp.asarray(end.step - 1))),
+        }
+
+    def epoch_finished(self, state: GanState, record: Record, files: WorkDir) -> None:
+        grid = sample_grid_path(files.path, record["epoch"])
         with writing(grid):
-            save_grid(grid, np.asarray(compiled.generate(state.ema, latents)))
+            save_grid(grid, np.asarray(self.steps.generate(state.ema, self.latents)))
         logger.info(
             "epoch %d: critic loss %.4f, Wasserstein estimate %.4f, generator loss %.4f",
             record["epoch"],
@@ -460,31 +425,38 @@ def train_gan(
             record["wasserstein"],
             record["generator_loss"],
         )
-        progress.epoch_finished(record)
 
-    summary = {
-        **facts,
-        "train_config": config.to_dict(),
-        "model": preset.model.to_dict(),
-        "epochs": len(history),
-        "steps": history[-1]["step"],
-        "train_seconds": sum(record["epoch_seconds"] for record in history),
-        "last": history[-1],
-    }
-    with writing(files.summary):
-        write_atomically(files.summary, (json.dumps(summary, indent=2) + "\n").encode())
-    return GanTrainResult(summary, history, jax.device_get(state))
+    def summary(self, history: list[Record]) -> dict[str, Any]:
+        return {
+            **self.facts,
+            "train_config": self.config.to_dict(),
+            "model": self.preset.model.to_dict(),
+            "epochs": len(history),
+            "steps": history[-1]["step"],
+            "train_seconds": sum(record["epoch_seconds"] for record in history),
+            "last": history[-1],
+        }
+
+    def result(self, state: GanState) -> GanState:
+        return jax.device_get(state)
 
 
 _TREES = ("generator", "discriminator", "ema", "generator_opt", "discriminator_opt")
 
 
-def _restore(checkpoint: Checkpoint, shapes: GanState, step: int) -> GanState:
-    """The state stored in ``checkpoint`` at generator step ``step``."""
+def _restore(checkpoint: Checkpoint, shapes: GanState) -> GanState:
+    """The state stored in ``checkpoint``."""
     return GanState(
-        jnp.asarray(step, jnp.int32),
+        jnp.asarray(checkpoint.get("step", int), jnp.int32),
         *(checkpoint.restore(name, getattr(shapes, name)) for name in _TREES),
     )
+
+
+def _stored_state(
+    model: GanConfig, config: GanTrainConfig, total_steps: int, checkpoint: Checkpoint
+) -> GanState:
+    """The state stored in ``checkpoint``, without compiling the steps."""
+    return _restore(checkpoint, jax.eval_shape(gan_init(model, config, total_steps)))
 
 
 def gan_facts(model: GanConfig) -> dict[str, Any]:
@@ -497,22 +469,3 @@ def gan_facts(model: GanConfig) -> dict[str, Any]:
         "discriminator_qubits": qubits(model.discriminator_circuits),
         "max_circuit_qubits": model.max_qubits,
     }
-
-
-class _EpochMetrics:
-    """The current epoch's per-step metrics so far."""
-
-    def __init__(self, saved: dict[str, np.ndarray] | None = None) -> None:
-        self._values: dict[str, list[float]] = {
-            name: list(np.asarray(values, np.float64)) for name, values in (saved or {}).items()
-        }
-
-    def add(self, metrics: dict[str, Any]) -> None:
-        for name, value in metrics.items():
-            self._values.setdefault(name, []).append(float(value))
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {name: np.asarray(values, np.float64) for name, values in self._values.items()}
-
-    def means(self) -> dict[str, float]:
-        return {name: float(np.mean(values)) for name, values in self._values.items()}

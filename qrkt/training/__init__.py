@@ -10,11 +10,12 @@ backend="tensorcircuit")`` evaluates its best checkpoint on another backend, and
 from qrkt.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from qrkt.training.config import TrainConfig
 from qrkt.training.evaluation import evaluate
+from qrkt.training.loop import Progress
 from qrkt.training.metrics import classification_metrics
 from qrkt.training.parallel import DataParallel, initialize_distributed
 from qrkt.training.prediction import Predictions, predict_images
 from qrkt.training.target import TrainedModel
-from qrkt.training.trainer import Progress, TrainResult, train_and_evaluate
+from qrkt.training.trainer import TrainResult, train_and_evaluate
 
 __all__ = [
     "Checkpoint",

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 from qrkt.errors import MAX_SEED, TrainingError, check_fields, check_finite, check_int
-from qrkt.training.resume import setting_differences
+from qrkt.training.resume import RunSettings
 
 MAX_EPOCHS = 1_000_000
 """The most epochs a run may ask for: more is a typo, not a plan (the thesis trains 65)."""
 
-# Settings that may change when a run resumes: they do not change what one step computes.
-RESUMABLE_CHANGES = ("epochs", "data_dir", "checkpoint_every")
-
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(RunSettings):
     """A training run; the defaults are the thesis's recipe (REFERENCE §4).
 
     Attributes:
@@ -54,6 +51,8 @@ class TrainConfig:
     limit: int | None = None
     checkpoint_every: int | None = None
 
+    RESUMABLE_CHANGES: ClassVar[tuple[str, ...]] = ("epochs", "data_dir", "checkpoint_every")
+
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, minimum=1, maximum=MAX_EPOCHS, error=TrainingError)
         for label in ("batch_size", "decay_steps"):
@@ -76,16 +75,7 @@ class TrainConfig:
         if not self.weight_decay >= 0:
             raise TrainingError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict; :meth:`from_dict` inverts it."""
-        return dataclasses.asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         check_fields(cls, data, TrainingError, "training settings")
         return cls(**data)
-
-    def differences(self, other: TrainConfig) -> list[str]:
-        """``"name: ours vs theirs"`` for each setting, other than :data:`RESUMABLE_CHANGES`,
-        in which ``other`` differs."""
-        return setting_differences(self, other, RESUMABLE_CHANGES)

@@ -48,6 +48,7 @@ from qrkt.training.files import write_arrays_atomically, write_json
 from qrkt.training.layer_calls import LayerCall, LayerCallRecorder
 from qrkt.training.metrics import classification_metrics
 from qrkt.training.parallel import DataParallel
+from qrkt.training.resume import setting_differences
 from qrkt.training.shot_budget import ShotChoice, choose_shots
 from qrkt.training.steps import eval_step
 from qrkt.training.target import EvaluationTarget, ModelSource, load_target
@@ -441,11 +442,7 @@ class _RunDirectory:
                     "batch(es) finished); continue it with --resume, give this one another "
                     "--name, or remove that directory to start over"
                 )
-            differences = [
-                f"{key}: {stored.get(key)!r} vs {settings.get(key)!r}"
-                for key in sorted(set(stored) | set(settings))
-                if stored.get(key) != settings.get(key)
-            ]
+            differences = setting_differences(stored, settings)
             if differences:
                 raise TrainingError(
                     f"cannot resume the evaluation in {self.path}: it was started with other "

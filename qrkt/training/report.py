@@ -41,11 +41,11 @@ def read_records(path: Path) -> list[Record]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def best_record(records: list[Record]) -> Record:
-    """The epoch of highest validation AUC; the earliest of equals."""
+def best_record(records: list[Record], key: str = "validation_auc") -> Record:
+    """The epoch of highest ``key`` (validation AUC); the earliest of equals."""
     best = records[0]
     for record in records[1:]:
-        if record["validation_auc"] > best["validation_auc"]:
+        if record[key] > best[key]:
             best = record
     return best
 

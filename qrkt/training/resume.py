@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import numpy as np
@@ -41,26 +41,50 @@ def check_new_run(files: WorkDir, resume: bool) -> None:
     check_writable(files.path)
 
 
-def setting_differences(stored: Any, requested: Any, resumable: Sequence[str]) -> list[str]:
-    """``"name: stored vs requested"`` for each field of two settings dataclasses, other than
-    the ``resumable`` ones, in which they differ."""
+class RunSettings:
+    """The base of a kind of run's settings: a frozen dataclass with (at least) the fields
+    ``epochs``, ``seed`` and ``checkpoint_every``, and a ``from_dict`` that inverts
+    :meth:`to_dict`. Only :attr:`RESUMABLE_CHANGES` may change when a run resumes."""
+
+    RESUMABLE_CHANGES: ClassVar[tuple[str, ...]] = ()
+    """Settings that do not change what a step computes."""
+
+    epochs: int
+    seed: int
+    checkpoint_every: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict."""
+        return dataclasses.asdict(self)  # type: ignore[arg-type]
+
+    def differences(self, other: RunSettings) -> list[str]:
+        """``"name: ours vs theirs"`` for each setting, other than :attr:`RESUMABLE_CHANGES`,
+        in which ``other`` differs."""
+        return setting_differences(self.to_dict(), other.to_dict(), self.RESUMABLE_CHANGES)
+
+
+def setting_differences(
+    stored: Mapping[str, Any], requested: Mapping[str, Any], resumable: Collection[str] = ()
+) -> list[str]:
+    """``"name: stored vs requested"`` for each setting, other than the ``resumable`` ones, in
+    which they differ, by name; a setting one of them lacks is ``None`` there."""
     return [
-        f"{field.name}: {getattr(stored, field.name)!r} vs {getattr(requested, field.name)!r}"
-        for field in dataclasses.fields(stored)
-        if field.name not in resumable
-        and getattr(stored, field.name) != getattr(requested, field.name)
+        f"{name}: {stored.get(name)!r} vs {requested.get(name)!r}"
+        for name in sorted(set(stored) | set(requested))
+        if name not in resumable and stored.get(name) != requested.get(name)
     ]
 
 
-def check_same_settings(files: WorkDir, differences: list[str], resumable: Sequence[str]) -> None:
-    """Raise if a resumed run's settings differ (``differences``, from
-    :func:`setting_differences`) from those it was started with."""
+def check_same_settings(files: WorkDir, stored: RunSettings, requested: RunSettings) -> None:
+    """Raise if a resumed run's ``requested`` settings differ from the ``stored`` ones it was
+    started with in more than :attr:`~RunSettings.RESUMABLE_CHANGES`."""
+    differences = stored.differences(requested)
     if differences:
         raise TrainingError(
             f"work directory {files.path} holds a run with other settings: "
             f"{'; '.join(differences)} (stored vs requested); resume with the settings it was "
-            f"started with (only {', '.join(resumable)} may change), or choose another "
-            "--workdir"
+            f"started with (only {', '.join(stored.RESUMABLE_CHANGES)} may change), or choose "
+            "another --workdir"
         )
 
 

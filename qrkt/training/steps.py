@@ -158,7 +158,6 @@ def make_train_step(
     )
 
 
-@functools.lru_cache(maxsize=8)
 def eval_step(
     model_config: ModelConfig,
     parallel: DataParallel,
@@ -166,8 +165,20 @@ def eval_step(
     backend_options: tuple[tuple[str, object], ...],
 ) -> Any:
     """``step(params, inputs, labels) -> (per-sample losses, probabilities)``, jitted, without
-    dropout; one per model, devices and backend, so that evaluating after training in one
-    process reuses the compilation."""
+    dropout. The steps of named backends are cached (a few), so that evaluating after training
+    in one process reuses the compilation; a backend object (a recorder, say) gets a new step,
+    so that no cache keeps it, or the batch it last saw, alive."""
+    if isinstance(backend, str):
+        return _named_eval_step(model_config, parallel, backend, backend_options)
+    return _eval_step(model_config, parallel, backend, backend_options)
+
+
+def _eval_step(
+    model_config: ModelConfig,
+    parallel: DataParallel,
+    backend: str | Backend,
+    backend_options: tuple[tuple[str, object], ...],
+) -> Any:
     model = build_model(model_config, backend=backend, backend_options=backend_options)
 
     def step(params: Any, inputs: jax.Array, labels: jax.Array):
@@ -175,6 +186,9 @@ def eval_step(
         return _losses(logits, labels), jax.nn.softmax(logits)
 
     return jax.jit(step, out_shardings=(parallel.sharded, parallel.sharded))
+
+
+_named_eval_step = functools.lru_cache(maxsize=4)(_eval_step)
 
 
 def predict(

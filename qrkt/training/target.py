@@ -13,14 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from qrkt.data import Split, shipped_validation
+from qrkt.data import Split, load_for_model, shipped_validation
 from qrkt.errors import CheckpointError, TrainingError, check_int
 from qrkt.models import ModelConfig
 from qrkt.presets import get_preset, parameter_shapes
 from qrkt.training.checkpoint import Checkpoint, load_checkpoint
 from qrkt.training.config import TrainConfig
 from qrkt.training.metrics import classification_metrics
-from qrkt.training.trainer import load_data
 from qrkt.training.workdir import WorkDir
 
 SPLITS = ("validation", "test")
@@ -145,7 +144,7 @@ def _samples(trained: TrainedModel, split: str, data_dir: str | Path | None) -> 
     shipped = shipped_validation(name) if data_dir is None and split == "validation" else None
     if shipped is not None:
         return shipped
-    dataset = load_data(trained.model, name, data_dir)
+    dataset = load_for_model(trained.model, name, data_dir)
     data = dataset.validation if split == "validation" else dataset.test
     if data is None:
         raise TrainingError(

@@ -1,85 +1,41 @@
 """Training a preset: :func:`train_and_evaluate`, resumable from any step it checkpointed.
 
-A run is a pure function of its :class:`TrainConfig`: initial parameters, data order and
-dropout keys derive from the seed, the epoch and the step. A checkpoint records the position
-(epoch, batches done in it) with the parameters, the optimizer state and the epoch's training
-predictions so far, so a resumed run takes exactly the steps an uninterrupted one would have,
-and writes the same metrics.
+The loop is :func:`~qrkt.training.loop.train_loop`'s; a classifier's steps minimise the
+softmax cross-entropy, keep the epoch's training predictions for its training metrics, and
+end each epoch with the validation metrics and the checkpoint of the best validation AUC.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
 
-from qrkt.data import Dataset, Split, load_dataset
+from qrkt.data import Dataset, Split, load_for_model
 from qrkt.errors import TrainingError
 from qrkt.models import ModelConfig, count_parameters
-from qrkt.presets import get_preset, parameter_shapes
-from qrkt.training.checkpoint import load_checkpoint, save_checkpoint
-from qrkt.training.config import RESUMABLE_CHANGES, TrainConfig
-from qrkt.training.files import write_atomically, writing
+from qrkt.presets import Preset, get_preset, parameter_shapes
+from qrkt.training.checkpoint import Checkpoint
+from qrkt.training.config import TrainConfig
+from qrkt.training.files import writing
+from qrkt.training.loop import EpochEnd, Progress, Run, Training, train_loop
 from qrkt.training.metrics import classification_metrics
 from qrkt.training.optimizer import learning_rate_schedule
-from qrkt.training.order import epoch_order, steps_per_epoch, training_batch
+from qrkt.training.order import steps_per_epoch
 from qrkt.training.parallel import DataParallel
-from qrkt.training.report import (
-    Record,
-    append_record,
-    best_record,
-    plot_curves,
-    read_records,
-    summarize,
-    write_records,
-)
-from qrkt.training.resume import (
-    Position,
-    check_new_run,
-    check_same_settings,
-    checkpoint_due,
-    finished_summary,
-    position_metadata,
-    resume_position,
-    stop_if_not_finite,
-)
-from qrkt.training.steps import (
-    TrainState,
-    batch_shapes,
-    predict,
-    training_steps,
-)
+from qrkt.training.report import Record, plot_curves, read_records, summarize
+from qrkt.training.resume import check_new_run
+from qrkt.training.steps import TrainState, batch_shapes, predict, training_steps
 from qrkt.training.workdir import WorkDir
 
 logger = logging.getLogger(__name__)
-
-# The validation split is the same for every run, whatever its seed, so runs compare on it.
-SPLIT_SEED = 0
-
-
-class Progress:
-    """What :func:`train_and_evaluate` reports as it goes; every hook does nothing here.
-
-    The CLI subclasses it to draw a progress bar.
-    """
-
-    def epoch_started(self, epoch: int, samples: int, done: int) -> None:
-        """Epoch ``epoch`` (from 1) of ``samples`` training samples starts; a resumed epoch
-        has trained on ``done`` of them already."""
-
-    def step_finished(self, step: int, samples: int) -> None:
-        """Global step ``step`` (from 1) has trained on ``samples`` more samples."""
-
-    def epoch_finished(self, record: Record) -> None:
-        """An epoch ended: ``record`` is its line in ``metrics.jsonl``."""
 
 
 @dataclass(frozen=True)
@@ -91,27 +47,6 @@ class TrainResult:
     history: list[Record]
     params: Any
     already_finished: bool = False
-
-
-def load_data(model: ModelConfig, name: str, data_dir: str | Path | None) -> Dataset:
-    """The dataset ``name``, checked to fit ``model``'s inputs and classes."""
-    options = (
-        {"max_length": model.max_length, "vocabulary_size": model.vocabulary_size}
-        if model.kind == "text"
-        else {}
-    )
-    dataset = load_dataset(name, data_dir, seed=SPLIT_SEED, **options)
-    fits = dataset.num_classes == model.num_classes and (
-        model.kind == "text" or dataset.input_shape == tuple(model.image_shape or ())
-    )
-    if not fits:
-        wanted = model.image_shape if model.kind == "vision" else "token ids"
-        raise TrainingError(
-            f"the {name} dataset ({dataset.num_classes} classes, inputs {dataset.input_shape}) "
-            f"does not fit the model ({model.num_classes} classes, inputs {wanted}); choose a "
-            f"preset made for {name} (qrkt presets lists them)"
-        )
-    return dataset
 
 
 def train_and_evaluate(
@@ -138,146 +73,115 @@ def train_and_evaluate(
       progress: receives progress events.
       devices: train data-parallel over these; ``None``: every device of every process.
     """
-    progress = progress or Progress()
     files = WorkDir(Path(workdir))
     check_new_run(files, resume)
     preset = get_preset(config.preset)
     config = dataclasses.replace(config, dataset=config.dataset or preset.dataset)
-    dataset = load_data(preset.model, config.dataset, config.data_dir)
+    dataset = load_for_model(preset.model, config.dataset, config.data_dir)
     train = dataset.train
     if config.limit is not None:
         train = Split(train.inputs[: config.limit], train.labels[: config.limit])
     parallel = DataParallel.over(devices or jax.devices())
     parallel.check_batch_size(config.batch_size)
-    epoch_steps = steps_per_epoch(len(train), config.batch_size)
-    if epoch_steps == 0:
+    if steps_per_epoch(len(train), config.batch_size) == 0:
         raise TrainingError(
             f"the training split has {len(train)} samples, fewer than one batch of "
             f"{config.batch_size}; lower --batch-size or raise --limit"
         )
-
-    checkpoint, at = None, Position()
-    if resume and files.last.exists():
-        checkpoint = load_checkpoint(files.last)
-        checkpoint.check_model(preset.name, preset.model)
-        stored = TrainConfig.from_dict(checkpoint.get("train_config", dict))
-        check_same_settings(files, stored.differences(config), RESUMABLE_CHANGES)
-        at = resume_position(checkpoint, epoch_steps, files)
-        summary = finished_summary(files, at, config.epochs)
-        if summary is not None:
-            logger.info(
-                "the run in %s has trained its %d epochs: nothing left to do", files.path, at.epoch
-            )
-            params = checkpoint.restore("params", parameter_shapes(preset.model))
-            return TrainResult(summary, at.history, params, already_finished=True)
-    compiled = training_steps(
-        preset.model, config, batch_shapes(train, config.batch_size, parallel), parallel
+    run = Run(
+        preset=preset.name,
+        model=preset.model,
+        config=config,
+        train_size=len(train),
+        rows=config.batch_size,
+        parallel=parallel,
+        compiling="the training step",
+        compile=partial(_Classifier, preset, config, dataset, train, parallel),
+        finished=partial(_stored_params, preset.model),
     )
-    logger.info("compiled the training steps in %.1f s", compiled.compile_seconds)
-    facts = {
-        "preset": preset.name,
-        "dataset": config.dataset,
-        "backend": config.backend,
-        "parameters": count_parameters(compiled.shapes.params),
-        "qubits": preset.model.qubits,
-        "devices": parallel.device_count,
-        "processes": jax.process_count(),
-        "compile_seconds": compiled.compile_seconds,
-    }
-    epoch, position, seconds, history = at.epoch, at.position, at.seconds, at.history
-    predictions = _EpochPredictions(dataset.num_classes)
-    if checkpoint is None:
-        state = compiled.init()
-    else:
-        state = parallel.replicate(
-            TrainState(
-                np.asarray(at.step(epoch_steps), np.int32),
-                checkpoint.restore("params", compiled.shapes.params),
-                checkpoint.restore("opt_state", compiled.shapes.opt_state),
-            )
-        )
-        predictions = _EpochPredictions(dataset.num_classes, checkpoint.state["predictions"])
-        logger.info("resuming %s at epoch %d, step %d", files.path, epoch + 1, at.step(epoch_steps))
-    parallel.barrier("qrkt: work directory checked")  # before process 0 writes to it
-    if parallel.is_main_process:
-        with writing(files.metrics):
-            write_records(files.metrics, history)
+    outcome = train_loop(run, files, resume=resume, progress=progress or Progress())
+    return TrainResult(outcome.summary, outcome.history, outcome.result, outcome.already_finished)
 
-    def save(path: Path, host: TrainState, at_position: int, elapsed: float) -> None:
-        step = epoch * epoch_steps + at_position
-        stop_if_not_finite("parameters", host.params, files, epoch + bool(at_position), step)
-        best = best_record(history) if history else {}
-        metadata = {
+
+def _stored_params(model: ModelConfig, checkpoint: Checkpoint) -> Any:
+    return checkpoint.restore("params", parameter_shapes(model))
+
+
+class _Classifier(Training[TrainState]):
+    """A classifier's steps, compiled for ``train`` batches, and what its run records."""
+
+    OUTPUTS = "predictions"  # the epoch's training losses, probabilities and labels so far
+    LOSSES = "training loss"
+    BEST = "validation_auc"
+
+    def __init__(
+        self,
+        preset: Preset,
+        config: TrainConfig,
+        dataset: Dataset,
+        train: Split,
+        parallel: DataParallel,
+    ) -> None:
+        self.steps = training_steps(
+            preset.model, config, batch_shapes(train, config.batch_size, parallel), parallel
+        )
+        self.compile_seconds = self.steps.compile_seconds
+        self.facts = {
             "preset": preset.name,
-            "model": preset.model.to_dict(),
-            "train_config": config.to_dict(),
-            **position_metadata(Position(epoch, at_position, elapsed, history), epoch_steps),
-            "best_epoch": best.get("epoch"),
-            "best_validation_auc": best.get("validation_auc"),
-            **facts,
+            "dataset": config.dataset,
+            "backend": config.backend,
+            "parameters": count_parameters(self.steps.shapes.params),
+            "qubits": preset.model.qubits,
+            "devices": parallel.device_count,
+            "processes": jax.process_count(),
+            "compile_seconds": self.compile_seconds,
         }
-        arrays = {
-            "params": host.params,
-            "opt_state": host.opt_state,
-            "predictions": predictions.arrays(),
-        }
-        if parallel.is_main_process:
-            with writing(path):
-                save_checkpoint(path, arrays, metadata)
+        self.preset, self.config, self.parallel = preset, config, parallel
+        self.train, self.validation = train, dataset.validation
+        self.schedule = learning_rate_schedule(config)
 
-    schedule = learning_rate_schedule(config)
-    while epoch < config.epochs:
-        order = epoch_order(config.seed, epoch, len(train))
-        progress.epoch_started(
-            epoch + 1, epoch_steps * config.batch_size, position * config.batch_size
-        )
-        started = time.perf_counter() - seconds
-        while position < epoch_steps:
-            rows = training_batch(order, position, config.batch_size)
-            labels = train.labels[rows]
-            state, losses, probabilities = compiled.train(
-                state, parallel.shard(train.inputs[rows]), parallel.shard(labels)
+    def start(self, checkpoint: Checkpoint | None) -> TrainState:
+        if checkpoint is None:
+            return self.steps.init()
+        return self.parallel.replicate(
+            TrainState(
+                np.asarray(checkpoint.get("step", int), np.int32),
+                checkpoint.restore("params", self.steps.shapes.params),
+                checkpoint.restore("opt_state", self.steps.shapes.opt_state),
             )
-            losses, probabilities = parallel.to_host((losses, probabilities))
-            position += 1
-            step = epoch * epoch_steps + position
-            stop_if_not_finite("training loss", losses, files, epoch + 1, step)
-            predictions.add(losses, probabilities, labels)
-            if checkpoint_due(config.checkpoint_every, step, position, epoch_steps):
-                save(files.last, parallel.to_host(state), position, time.perf_counter() - started)
-            progress.step_finished(step, config.batch_size)
-        training_time = time.perf_counter() - started
-        train_predictions = predictions.arrays()
-        validation_losses, validation_probabilities = predict(
-            compiled.evaluate, state.params, dataset.validation, config.batch_size, parallel
         )
-        stop_if_not_finite(
-            "validation loss", validation_losses, files, epoch + 1, (epoch + 1) * epoch_steps
+
+    def step(
+        self, state: TrainState, rows: np.ndarray
+    ) -> tuple[TrainState, np.ndarray, dict[str, np.ndarray]]:
+        inputs, labels = self.train.inputs[rows], self.train.labels[rows]
+        state, losses, probabilities = self.steps.train(
+            state, self.parallel.shard(inputs), self.parallel.shard(labels)
         )
-        record = {
-            "epoch": epoch + 1,
-            "step": (epoch + 1) * epoch_steps,
-            **_metrics("train", **train_predictions),
-            **_metrics(
-                "validation",
-                losses=validation_losses,
-                probabilities=validation_probabilities,
-                labels=dataset.validation.labels,
-            ),
-            "learning_rate": float(schedule((epoch + 1) * epoch_steps - 1)),
-            "epoch_seconds": time.perf_counter() - started,
-            "samples_per_second": epoch_steps * config.batch_size / training_time,
+        losses, probabilities = self.parallel.to_host((losses, probabilities))
+        return state, losses, {"losses": losses, "probabilities": probabilities, "labels": labels}
+
+    def trees(self, state: TrainState) -> dict[str, Any]:
+        host = self.parallel.to_host(state)
+        return {"params": host.params, "opt_state": host.opt_state}
+
+    def record(self, state: TrainState, end: EpochEnd) -> Record:
+        losses, probabilities = predict(
+            self.steps.evaluate,
+            state.params,
+            self.validation,
+            self.config.batch_size,
+            self.parallel,
+        )
+        end.check_finite("validation loss", losses)
+        return {
+            **_metrics("train", **end.outputs),
+            **_metrics("validation", losses, self.validation.labels, probabilities),
+            "learning_rate": float(self.schedule(end.step - 1)),
+            "samples_per_second": end.samples / end.seconds,
         }
-        history = [*history, record]
-        epoch, position, seconds = epoch + 1, 0, 0.0
-        predictions = _EpochPredictions(dataset.num_classes)
-        host = parallel.to_host(state)
-        if best_record(history) is record:
-            save(files.best, host, 0, 0.0)
-        save(files.last, host, 0, 0.0)
-        if parallel.is_main_process:
-            with writing(files.metrics):
-                append_record(files.metrics, record)
+
+    def epoch_finished(self, state: TrainState, record: Record, files: WorkDir) -> None:
         logger.info(
             "epoch %d: train loss %.4f, validation loss %.4f, accuracy %.4f, AUC %.4f",
             record["epoch"],
@@ -286,37 +190,21 @@ def train_and_evaluate(
             record["validation_accuracy"],
             record["validation_auc"],
         )
-        progress.epoch_finished(record)
 
-    summary = summarize(
-        history, **facts, train_config=config.to_dict(), model=preset.model.to_dict()
-    )
-    if parallel.is_main_process:
+    def summary(self, history: list[Record]) -> dict[str, Any]:
+        return summarize(
+            history,
+            **self.facts,
+            train_config=self.config.to_dict(),
+            model=self.preset.model.to_dict(),
+        )
+
+    def run_finished(self, files: WorkDir) -> None:
         with writing(files.path):
-            write_atomically(files.summary, (json.dumps(summary, indent=2) + "\n").encode())
             plot_curves(read_records(files.metrics), files.path)
-    return TrainResult(summary, history, parallel.to_host(state.params))
 
-
-class _EpochPredictions:
-    """The current epoch's training predictions so far, for its training metrics."""
-
-    def __init__(self, classes: int, saved: dict[str, np.ndarray] | None = None) -> None:
-        self._parts: dict[str, list[np.ndarray]] = {
-            "losses": [np.zeros(0, np.float32)],
-            "probabilities": [np.zeros((0, classes), np.float32)],
-            "labels": [np.zeros(0, np.int32)],
-        }
-        for name, array in (saved or {}).items():
-            self._parts[name].append(array)
-
-    def add(self, losses: np.ndarray, probabilities: np.ndarray, labels: np.ndarray) -> None:
-        for name, array in zip(self._parts, (losses, probabilities, labels), strict=True):
-            self._parts[name].append(array)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """``losses`` (n,), ``probabilities`` (n, C) and ``labels`` (n,) so far."""
-        return {name: np.concatenate(parts) for name, parts in self._parts.items()}
+    def result(self, state: TrainState) -> Any:
+        return self.parallel.to_host(state.params)
 
 
 def _metrics(

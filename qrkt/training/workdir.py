@@ -30,8 +30,10 @@ class WorkDir:
     def summary(self) -> Path:
         return self.path / "summary.json"
 
-    def evaluation(self, split: str, backend: str) -> Path:
-        return self.path / f"evaluation-{split}-{backend}.json"
+    def evaluation(self, split: str, name: str) -> Path:
+        """The results of the evaluation ``name`` (by default its backend and device) on
+        ``split``."""
+        return self.path / f"evaluation-{split}-{name}.json"
 
     def holds_run(self) -> bool:
         return any(p.exists() for p in (self.last, self.metrics, self.summary))

@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from qrkt.backends.jax_statevector import JaxStatevectorBackend, _Op, compile_program
+from qrkt.backends.fused_program import Op, compile_program
+from qrkt.backends.jax_statevector import JaxStatevectorBackend
 from qrkt.backends.reference import ReferenceBackend
 from qrkt.circuits.ansatz import qrkt_ansatz
 from qrkt.circuits.ir import (
@@ -143,9 +144,9 @@ def test_pre_entangler_gates_fold_into_the_product_state() -> None:
         tuple(per_qubit[2]),
     )
     assert program.ops == (
-        _Op((0, 1), (cnot(0, 1),)),
-        _Op((1, 2), (h(1), cnot(1, 2))),
-        _Op((2, 0), (h(2), cnot(2, 0))),
+        Op((0, 1), (cnot(0, 1),)),
+        Op((1, 2), (h(1), cnot(1, 2))),
+        Op((2, 0), (h(2), cnot(2, 0))),
     )
 
 
@@ -153,7 +154,7 @@ def test_trailing_rz_before_a_z_readout_is_dropped() -> None:
     gates = [ry(0, input_param(0)), cnot(0, 1), rx(1, weight_param(0)), rz(1, weight_param(1))]
     gates += [rz(0, 0.3), rz(0, input_param(0))]
     program = compile_program(circuit(2, gates))
-    assert program.ops == (_Op((0, 1), (cnot(0, 1),)), _Op((1,), (rx(1, weight_param(0)),)))
+    assert program.ops == (Op((0, 1), (cnot(0, 1),)), Op((1,), (rx(1, weight_param(0)),)))
 
 
 def test_rz_followed_by_rx_is_kept() -> None:
@@ -167,7 +168,7 @@ def test_rz_followed_by_rx_is_kept() -> None:
     ]
     c = circuit(2, gates)
     program = compile_program(c)
-    assert program.ops[-1] == _Op((1,), (rz(1, weight_param(0)), rx(1, weight_param(1))))
+    assert program.ops[-1] == Op((1,), (rz(1, weight_param(0)), rx(1, weight_param(1))))
     x = np.array([[0.7, 1.1], [-0.4, 2.0]])
     for weights in ([0.0, 0.9], [1.3, 0.9]):
         np.testing.assert_allclose(

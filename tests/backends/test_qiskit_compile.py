@@ -26,11 +26,11 @@ from qrkt.backends.qiskit_compile import (
     sampler_pub,
     transpile_for,
     z_expectations,
-    z_expectations_from_counts,
 )
 from qrkt.backends.reference import ReferenceBackend
 from qrkt.circuits.ansatz import qrkt_ansatz
 from qrkt.circuits.ir import (
+    Circuit,
     ParamKind,
     PauliString,
     circuit,
@@ -151,6 +151,11 @@ def test_a_circuit_without_parameters_still_gives_one_row_per_sample() -> None:
 
 
 # --- reading bits -----------------------------------------------------------------------------
+
+
+def z_expectations_from_counts(counts: dict[str, int], c: Circuit) -> np.ndarray:
+    """``z_expectations`` of one counts dictionary (keys like ``"0101"``, bit 0 rightmost)."""
+    return z_expectations(BitArray.from_counts(counts, c.n_qubits), c)
 
 
 def test_z_expectations_read_bit_zero_as_the_rightmost_character() -> None:

@@ -11,6 +11,7 @@ from qrkt.gan import GanTrainConfig, evaluate_gan, get_gan_preset, train_gan
 from qrkt.training import load_checkpoint, save_checkpoint
 from qrkt.training.report import read_records
 from tests.gan.helpers import CLASSICAL_RUNS, QUANTUM_RUN, SETTINGS
+from tests.training.recording import Recording
 from tests.training.subprocesses import finish, start_script
 
 TIMINGS = {"epoch_seconds", "compile_seconds", "train_seconds"}
@@ -232,7 +233,12 @@ def test_a_loss_that_becomes_nan_stops_the_run_and_a_finished_run_has_nothing_to
     )
     assert load_checkpoint(last).metadata["step"] == 2
     monkeypatch.undo()
-    first = train_gan(config, tmp_path / "run")
+    progress = Recording()
+    first = train_gan(config, tmp_path / "run", progress=progress)
+    assert [event[:2] for event in progress.compiling()] == [
+        ("compile_started", "the GAN's steps"),
+        ("compile_finished", "the GAN's steps"),
+    ]
     assert "history" not in load_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt").metadata
     monkeypatch.setattr(training, "gan_steps", None)  # calling it would fail
     again = train_gan(config, tmp_path / "run", resume=True)

@@ -12,6 +12,7 @@ from qrkt.errors import CheckpointError, TrainingError
 from qrkt.presets import get_preset
 from qrkt.training import TrainConfig, load_checkpoint, save_checkpoint, train_and_evaluate
 from qrkt.training.report import read_records
+from tests.training.recording import Recording
 from tests.training.subprocesses import run_script
 
 TIMINGS = {"epoch_seconds", "samples_per_second", "compile_seconds", "train_seconds"}
@@ -127,15 +128,6 @@ def test_resuming_with_other_settings_is_refused(tmp_path: Path) -> None:
     )
 
 
-def test_a_dataset_that_does_not_fit_the_preset_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(TrainingError) as error:
-        train_and_evaluate(TrainConfig(preset="mnist-rk1", dataset="digits"), tmp_path)
-    assert str(error.value) == (
-        "the digits dataset (10 classes, inputs (8, 8, 1)) does not fit the model (10 classes, "
-        "inputs (28, 28, 1)); choose a preset made for digits (qrkt presets lists them)"
-    )
-
-
 def test_a_split_smaller_than_a_batch_is_refused(tmp_path: Path) -> None:
     with pytest.raises(
         TrainingError,
@@ -242,7 +234,12 @@ def test_a_finished_run_resumes_to_its_summary_without_compiling(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 18: checkpoints keep the last record only; a finished run has nothing to do."""
-    first = train_and_evaluate(TrainConfig(**SMALL), tmp_path)
+    progress = Recording()
+    first = train_and_evaluate(TrainConfig(**SMALL), tmp_path, progress=progress)
+    assert [event[:2] for event in progress.compiling()] == [
+        ("compile_started", "the training step"),
+        ("compile_finished", "the training step"),
+    ]
     metadata = load_checkpoint(tmp_path / "checkpoints" / "last.ckpt").metadata
     assert "history" not in metadata and metadata["last_record"] == first.history[-1]
     from qrkt.training import trainer

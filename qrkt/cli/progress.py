@@ -1,0 +1,111 @@
+"""What the training and evaluation commands show as they go: where they compute, a bar per
+epoch or over batches, compilations, and how to continue an interrupted run."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+from tqdm import tqdm
+
+from qrkt.training import Progress
+from qrkt.training.parallel import describe_devices
+
+
+def all_devices() -> list[Any]:
+    """Every JAX device, of every process: what training is data-parallel over."""
+    return jax.devices()
+
+
+def running_on(devices: Sequence[Any]) -> str:
+    """Where a run computes: ``"running on 4 x gpu (NVIDIA H200), data-parallel"``."""
+    return f"running on {describe_devices(devices)}" + (
+        ", data-parallel" if len(devices) > 1 else ""
+    )
+
+
+class ProgressBar(Progress):
+    """A tqdm bar per epoch, counting samples (so its rate is samples/s), and ``line`` of the
+    epoch's record at its end; first, the ``devices`` the run uses. Compilations are reported
+    on stderr. In a run over several hosts, process 0 alone reports."""
+
+    def __init__(self, devices: Sequence[Any], line: Callable[[dict[str, Any]], str]) -> None:
+        super().__init__()
+        self.devices = devices
+        self.line = line
+        self.reports = jax.process_index() == 0
+        self.bar: Any = None
+        self.announced = False
+
+    def announce(self) -> None:
+        """The device line, once, before the first compilation or epoch."""
+        if not self.announced and self.reports:
+            tqdm.write(running_on(self.devices))
+        self.announced = True
+
+    def compile_started(self, what: str) -> None:
+        self.announce()
+        if self.reports:
+            tqdm.write(f"compiling {what} ...", file=sys.stderr)
+
+    def compile_finished(self, what: str, seconds: float) -> None:
+        if self.reports:
+            tqdm.write(f"compiled {what} in {seconds:.1f} s", file=sys.stderr)
+
+    def epoch_started(self, epoch: int, samples: int, done: int) -> None:
+        self.announce()
+        self.bar = tqdm(
+            total=samples,
+            initial=done,
+            desc=f"epoch {epoch}",
+            unit="sample",
+            dynamic_ncols=True,
+            disable=not self.reports,
+        )
+
+    def step_finished(self, step: int, samples: int) -> None:
+        self.bar.update(samples)
+
+    def epoch_finished(self, record: dict[str, Any]) -> None:
+        self.bar.close()
+        if self.reports:
+            tqdm.write(self.line(record))
+
+
+class BatchBar:
+    """A tqdm bar over batches, created at the first report (a simulator pass reports none)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = tqdm(total=total, initial=done, desc="batches", unit="batch")
+        else:
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def say_if_finished(already_finished: bool, workdir: Path) -> None:
+    """Say that a resumed run had nothing left to do, before its summary."""
+    if already_finished:
+        print(
+            f"qrkt: the run in {workdir} had already trained all its epochs: nothing left to "
+            "do; its summary:"
+        )
+
+
+def interrupted(workdir: Path) -> int:
+    """Tell how to continue an interrupted run; the exit status of an interrupt."""
+    print(
+        f"\nqrkt: interrupted; continue the run with the same command and --resume "
+        f"(work directory {workdir})",
+        file=sys.stderr,
+    )
+    return 130

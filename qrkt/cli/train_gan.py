@@ -1,0 +1,94 @@
+"""``qrkt train-gan``: train a GAN preset (QRKT-GAN or TransGAN); resumable."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from qrkt.cli.arguments import Commands, add_run_arguments, add_settings, build_config
+
+
+def add_parser(commands: Commands) -> None:
+    from qrkt.gan import GAN_PRESETS, GanTrainConfig
+
+    parser = commands.add_parser(
+        "train-gan",
+        help="train a GAN preset (QRKT-GAN or TransGAN); resumable",
+        description="Train a GAN preset with REFERENCE §5's recipe: WGAN-GP-eps loss, Adam 1e-4 "
+        "with betas (0, 0.99), several critic steps per generator step, DiffAugment, an EMA of "
+        "the generator. Writes checkpoints, metrics.jsonl, summary.json and a sample grid per "
+        "epoch (samples/) to --workdir.",
+    )
+    add_run_arguments(
+        parser,
+        f"GAN preset: {', '.join(GAN_PRESETS)} (qrkt describe NAME describes one)",
+        "dataset name: digits, mnist, cifar10 (default: the preset's)",
+    )
+    add_settings(
+        parser,
+        GanTrainConfig,
+        ("epochs", int, "passes of the critic over the training split"),
+        ("batch_size", int, "images per batch"),
+        (
+            "learning_rate",
+            float,
+            "Adam's learning rate, both networks (benchmarks/gan.py uses 1e-3 on digits)",
+        ),
+        ("critic_steps", int, "critic updates per generator update"),
+        ("ema_decay", float, "decay of the generator's EMA"),
+        ("seed", int, "seed of parameters, data order, latents and augmentation"),
+        ("limit", int, "train on the first N training images only"),
+        ("checkpoint_every", int, "also checkpoint every N generator steps"),
+        ("grid_samples", int, "images in each epoch's sample grid"),
+    )
+    parser.add_argument(
+        "--decay",
+        action="store_true",
+        default=None,
+        help="decay the learning rates linearly to 0 over the run (default: constant)",
+    )
+    parser.add_argument(
+        "--augment",
+        type=_policies,
+        help="comma-separated DiffAugment policies, in order (default: color,translation,cutout)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from qrkt.cli.progress import ProgressBar, all_devices, interrupted, say_if_finished
+    from qrkt.gan import GanTrainConfig, train_gan
+
+    config = build_config(GanTrainConfig, args)
+    try:
+        result = train_gan(
+            config,
+            args.workdir,
+            resume=args.resume,
+            progress=ProgressBar(all_devices()[:1], _line),  # unsharded: one device
+        )
+    except KeyboardInterrupt:
+        return interrupted(args.workdir)
+    say_if_finished(result.already_finished, args.workdir)
+    summary = result.summary
+    print(
+        f"\n{summary['steps']} generator steps in {summary['train_seconds']:.0f} s; generator "
+        f"{summary['generator_parameters']:,} parameters, discriminator "
+        f"{summary['discriminator_parameters']:,}; checkpoints, metrics.jsonl, summary.json and "
+        f"samples/ in {args.workdir}; score it with qrkt evaluate-gan --workdir {args.workdir}"
+    )
+    return 0
+
+
+def _policies(text: str) -> tuple[str, ...]:
+    """``--augment``: the comma-separated policies, in order."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _line(record: dict[str, Any]) -> str:
+    """An epoch's line under its bar."""
+    return (
+        f"epoch {record['epoch']}: critic loss {record['critic_loss']:.4f} (Wasserstein "
+        f"{record['wasserstein']:.4f}, penalty {record['penalty']:.4f}), generator loss "
+        f"{record['generator_loss']:.4f}; {record['epoch_seconds']:.1f} s"
+    )
