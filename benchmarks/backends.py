@@ -1,14 +1,16 @@
-"""Forward and gradient timings of the one-layer ``qrkt`` ansatz on qrkt's JAX backends and
-host backends (:data:`HOST_BACKENDS`), against a hand-written JAX statevector and PennyLane's
-``default.qubit``.
+"""Forward and gradient timings of the ``qrkt`` and ``cara`` ansätze on qrkt's JAX backends
+and host backends (:data:`HOST_BACKENDS`), against a hand-written JAX statevector and
+PennyLane's ``default.qubit`` (both for the thesis's one-layer ``qrkt`` circuit only).
 
 Run from the repository root::
 
-    python -m benchmarks.backends            # n in 2..12, B in 1, 64, 1024
+    python -m benchmarks.backends            # one-layer qrkt; n in 2..12, B in 1, 64, 1024
     python -m benchmarks.backends --quick    # n in 2, 4; B in 1, 64: for CI
+    python -m benchmarks.backends --ansatze qrkt,cara --layers 1,2,3,4 --widths 4,8,12,16
 
-``jax`` is qrkt's statevector simulator (``clifford_readout=False``); ``jax-clifford`` is the
-same backend with its default product-state readout, which the one-layer ansatz allows.
+``jax`` is qrkt's simulator with its defaults, except that it never reads from the product
+state; ``jax-clifford`` is the default, product-state readout, where the circuit allows it
+(one layer).
 
 Every candidate is a JAX function ``f(x (B, n), w (n,)) -> (B, n)``; the forward pass is
 ``jax.jit(f)`` and the gradient ``jax.jit(jax.grad(lambda x, w: f(x, w).sum(), (0, 1)))``.
@@ -28,6 +30,7 @@ float64 for Aer and Cirq, float32 for TFQ.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import statistics
 import sys
@@ -50,10 +53,11 @@ from benchmarks.recording import int_list, name_list, run_record, write_report
 from benchmarks.timing import Fn, Settings, gradient, time_calls
 from qrkt.backends.base import JaxBackend
 from qrkt.backends.bridge import expectation_function
+from qrkt.backends.fused_program import compile_program
 from qrkt.backends.registry import backend_entry, installed_backends
-from qrkt.circuits.ansatz import qrkt_ansatz
+from qrkt.circuits.ansatz import build_ansatz
 
-Factory = Callable[[int], Fn]
+Factory = Callable[[str, int, int], Fn]  # (ansatz, n, layers) -> f
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "backends.json"
 #: Backends without autodiff that are timed too, through the bridge, up to HOST_MAX_BATCH: a
@@ -77,6 +81,18 @@ class Measurement:
     compile_grad_s: float
     repeats: int
     variant: str | None = None
+    ansatz: str = "qrkt"
+    layers: int = 1
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One point of the grid: a circuit (ansatz, layers, width) and a batch size."""
+
+    ansatz: str
+    layers: int
+    n: int
+    batch: int
 
 
 class _NotApplicable(Exception):
@@ -96,23 +112,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     results: list[Measurement] = []
     variants: list[Measurement] = []
     print(_header())
-    for n in args.widths:
-        for batch in args.batches:
-            group: list[Measurement] = []
-            for name, factories in candidates.items():
-                measured = _measure_variants(name, factories, n, batch, settings)
-                if measured:
-                    group.append(_best(measured))
-                if len(measured) > 1:
-                    variants += measured
-            for line in _rows(group):
-                print(line, flush=True)
-            results += group
+    for ansatz, layers, n, batch in itertools.product(
+        args.ansatze, args.layers, args.widths, args.batches
+    ):
+        cell = Cell(ansatz, layers, n, batch)
+        group: list[Measurement] = []
+        for name, factories in candidates.items():
+            measured = _measure_variants(name, factories, cell, settings)
+            if measured:
+                group.append(_best(measured))
+            if len(measured) > 1:
+                variants += measured
+        for line in _rows(group):
+            print(line, flush=True)
+        results += group
     report = {
         **run_record(started, clock),
         "settings": {
             "quick": args.quick,
             "backends": list(candidates),
+            "ansatze": args.ansatze,
+            "layers": args.layers,
             "widths": args.widths,
             "batches": args.batches,
             **asdict(settings),
@@ -130,6 +150,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "--quick", action="store_true", help="n in 2,4; B in 1,64; short; handwritten: flat only"
     )
     parser.add_argument("--backends", type=name_list, help="comma-separated; default: all found")
+    parser.add_argument("--ansatze", type=name_list, default=["qrkt"], help="default: qrkt")
+    parser.add_argument("--layers", type=int_list, default=[1], help="e.g. 1,2,4; default: 1")
     parser.add_argument("--widths", type=int_list, help="qubit counts, e.g. 2,4,6")
     parser.add_argument("--batches", type=int_list, help="batch sizes, e.g. 1,64,1024")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
@@ -165,7 +187,7 @@ def _candidates(
     except ImportError:
         skipped["pennylane"] = "not installed (pip install pennylane)"
     else:
-        candidates["pennylane"] = {"": _pennylane_factory}
+        candidates["pennylane"] = {"": _thesis_circuit_only(_pennylane)}
     if wanted is not None:
         unknown = sorted(set(wanted) - candidates.keys() - skipped.keys())
         if unknown:
@@ -179,12 +201,28 @@ def _candidates(
 
 
 def _qrkt_factory(name: str, max_qubits: int, **options: object) -> Factory:
-    def make(n: int) -> Fn:
-        if n > max_qubits:
+    def make(ansatz: str, n: int, layers: int) -> Fn:
+        circuit = build_ansatz(ansatz, n, layers)
+        if n > max_qubits or (
+            options.get("clifford_readout", True) is True
+            and name == "jax"
+            and compile_program(circuit).product_readout is None
+        ):
             raise _NotApplicable
-        return expectation_function(name, qrkt_ansatz(n, 1), **options)
+        return expectation_function(name, circuit, **options)
 
     return make
+
+
+def _thesis_circuit_only(make: Callable[[int], Fn]) -> Factory:
+    """A factory of the one-layer ``qrkt`` ansatz, which does not apply to other circuits."""
+
+    def thesis(ansatz: str, n: int, layers: int) -> Fn:
+        if (ansatz, layers) != ("qrkt", 1):
+            raise _NotApplicable
+        return make(n)
+
+    return thesis
 
 
 def _handwritten_factory(variant: str) -> Factory:
@@ -193,10 +231,10 @@ def _handwritten_factory(variant: str) -> Factory:
             raise _NotApplicable
         return make_handwritten(n, variant)
 
-    return make
+    return _thesis_circuit_only(make)
 
 
-def _pennylane_factory(n: int) -> Fn:
+def _pennylane(n: int) -> Fn:
     """PennyLane ``default.qubit``, JAX interface, the batch broadcast through the gates."""
     import pennylane as qml
 
@@ -218,18 +256,18 @@ def _pennylane_factory(n: int) -> Fn:
 
 
 def _measure_variants(
-    name: str, factories: dict[str, Factory], n: int, batch: int, settings: Settings
+    name: str, factories: dict[str, Factory], cell: Cell, settings: Settings
 ) -> list[Measurement]:
-    """Every variant of the candidate that applies at width ``n``."""
+    """Every variant of the candidate that applies to ``cell``."""
     measured: list[Measurement] = []
-    if name in HOST_BACKENDS and batch > HOST_MAX_BATCH:
+    if name in HOST_BACKENDS and cell.batch > HOST_MAX_BATCH:
         return measured
     for variant, factory in factories.items():
         try:
-            fn = factory(n)
+            fn = factory(cell.ansatz, cell.n, cell.layers)
         except _NotApplicable:
             continue
-        measured.append(_measure(name, variant or None, fn, n, batch, settings))
+        measured.append(_measure(name, variant or None, fn, cell, settings))
     return measured
 
 
@@ -252,12 +290,11 @@ def _best(measured: list[Measurement]) -> Measurement:
     )
 
 
-def _measure(
-    name: str, variant: str | None, fn: Fn, n: int, batch: int, settings: Settings
-) -> Measurement:
+def _measure(name: str, variant: str | None, fn: Fn, cell: Cell, settings: Settings) -> Measurement:
+    circuit = build_ansatz(cell.ansatz, cell.n, cell.layers)
     rng = np.random.default_rng(0)
-    x = jnp.asarray(rng.uniform(-math.pi, math.pi, (batch, n)), jnp.float32)
-    w = jnp.asarray(rng.uniform(-math.pi, math.pi, n), jnp.float32)
+    x = jnp.asarray(rng.uniform(-math.pi, math.pi, (cell.batch, circuit.n_inputs)), jnp.float32)
+    w = jnp.asarray(rng.uniform(-math.pi, math.pi, circuit.n_weights), jnp.float32)
     forward = jax.jit(fn)
     grad = jax.jit(gradient(fn))
     f_first, f_times = time_calls(forward, x, w, settings)
@@ -265,18 +302,23 @@ def _measure(
     f_ms, g_ms = statistics.median(f_times) * 1e3, statistics.median(g_times) * 1e3
     return Measurement(
         name,
-        n,
-        batch,
+        cell.n,
+        cell.batch,
         round(f_ms, 4),
         round(g_ms, 4),
         round(max(f_first - f_ms / 1e3, 0.0), 3),
         round(max(g_first - g_ms / 1e3, 0.0), 3),
         min(len(f_times), len(g_times)),
         variant,
+        cell.ansatz,
+        cell.layers,
     )
 
 
-_COLUMNS = "backend                        n      B   fwd ms    grad ms   compile s   fwd x  grad x"
+_COLUMNS = (
+    "circuit  backend                        n      B   fwd ms    grad ms   compile s   fwd x"
+    "  grad x"
+)
 
 
 def _header() -> str:
@@ -284,7 +326,7 @@ def _header() -> str:
 
 
 def _rows(group: list[Measurement]) -> Iterator[str]:
-    """Table rows for one ``(n, B)``, with ratios to the fastest there."""
+    """Table rows for one cell, with ratios to the fastest there."""
     if not group:
         return
     best_f = min(m.forward_ms for m in group)
@@ -293,7 +335,8 @@ def _rows(group: list[Measurement]) -> Iterator[str]:
         label = m.backend + (f" [{m.variant}]" if m.variant else "")
         compile_s = f"{m.compile_forward_s:.2f}/{m.compile_grad_s:.2f}"
         yield (
-            f"{label:<29} {m.n:>2} {m.batch:>6} {m.forward_ms:>8.3f} {m.grad_ms:>10.3f}"
+            f"{m.ansatz:<5}L{m.layers} {label:<29} {m.n:>2} {m.batch:>6}"
+            f" {m.forward_ms:>8.3f} {m.grad_ms:>10.3f}"
             f" {compile_s:>11} {m.forward_ms / best_f:>7.1f} {m.grad_ms / best_g:>7.1f}"
         )
 

@@ -1,10 +1,16 @@
 """``jax``: qrkt's own statevector simulator in JAX, built for training speed.
 
 The circuit is compiled once, at trace time, into a product state and fused passes
-(:mod:`qrkt.backends.fused_program`). Each pass is applied to the state in one sweep, skipping
-the entries that are zero by structure (a pass of real gates, such as RY, H and CNOT, does
-real arithmetic only), and every Z-string expectation is read from the probabilities in one
-matrix product.
+(:mod:`qrkt.backends.fused_program`), then simulated by one of two strategies, the cheaper for
+its shape by a count of multiply-adds:
+
+- the sweep (this module): each pass is applied to the state in one sweep, skipping the entries
+  that are zero by structure (a pass of real gates, such as RY, H and CNOT, does real
+  arithmetic only); the cheaper for deep circuits (three layers and more of an ansatz);
+- the contraction (:mod:`qrkt.backends.contraction`): a tensor network per sample, contracted
+  in a greedy order; the cheaper for shallow ones, and its gradient compiles in seconds.
+
+Every Z-string expectation is read from the probabilities in one matrix product.
 
 When every pass is a Clifford gate (H, CNOT), as in one-layer "qrkt" and "cara" ansätze, no
 state is built at all: each Z-string, carried back through those gates, is a signed Pauli string,
@@ -12,8 +18,8 @@ and its expectation in the product state is a product of single-qubit Bloch comp
 (:mod:`qrkt.circuits.clifford`). That costs O(n) per sample instead of O(2^n), and compiles in
 milliseconds.
 
-The state is held as real and imaginary planes with the batch as the last (contiguous) axis,
-so every gate is a handful of fused, vectorized element-wise operations. The batch runs in
+The sweep holds the state as real and imaginary planes with the batch as the last (contiguous)
+axis, so every gate is a handful of fused, vectorized element-wise operations. The batch runs in
 cache-sized blocks, in independent streams of blocks that XLA runs concurrently on a CPU's
 cores.
 
@@ -39,6 +45,7 @@ from qrkt.backends.base import (
     JaxBackend,
     check_shapes,
 )
+from qrkt.backends.contraction import contracted_state, network, sweep_cost
 from qrkt.backends.entries import Entry, Matrix, entry_add, entry_mul, part_add, part_mul, scale
 from qrkt.backends.fused_program import FusedProgram, compile_program, factor_groups, op_matrix
 from qrkt.backends.readout import z_sign_matrix
@@ -54,6 +61,14 @@ _BLOCK_SIZE = 64
 # From this width on the product state is built on split planes: at n = 12, B = 1024 that made
 # the forward pass 1.5-2x faster than complex arithmetic; at n = 6 complex was faster.
 _SPLIT_PRODUCT_MIN_QUBITS = 10
+_STRATEGIES = ("auto", "sweep", "contraction")
+# "auto" contracts where the contraction order costs at most this many times the sweep's
+# multiply-adds. Measured (benchmarks/backends.py): at a cost ratio of 1.5 (qrkt, L = 4, n = 8)
+# contraction's gradient was 2.8x faster and its forward pass 2x slower; at 3.2 (L = 4, n = 12)
+# the sweep was faster in both.
+_CONTRACTION_MAX_COST = 2.0
+# Amplitudes of a block of samples in the contraction strategy.
+_CONTRACTION_AMPLITUDES = 1 << 22
 
 
 class JaxStatevectorBackend(JaxBackend):
@@ -61,11 +76,15 @@ class JaxStatevectorBackend(JaxBackend):
 
     Args:
       dtype: ``"complex64"`` (default, fastest) or ``"complex128"`` (needs 64-bit JAX).
-      block_size: samples simulated at a time; default: 64.
       streams: independent runs of blocks, which XLA runs concurrently; default: the CPU
         cores available to this process on a CPU, 1 on an accelerator.
       clifford_readout: read circuits whose entangling part is all H and CNOT from the product
         state (exact, O(n) per sample); ``False`` always simulates the statevector.
+      strategy: how other circuits are simulated: ``"sweep"`` (pass by pass over the state),
+        ``"contraction"`` (a tensor network per sample, :mod:`qrkt.backends.contraction`), or
+        ``"auto"`` (default): contraction where its order costs at most twice the sweep's.
+      block_size: samples simulated at a time; default: 64 for the sweep, for contraction as
+        many as keep a block's states within 4M amplitudes.
     """
 
     name = "jax"
@@ -80,10 +99,18 @@ class JaxStatevectorBackend(JaxBackend):
             "N",
             "concurrent runs of blocks (default: the CPU cores on a CPU, 1 on an accelerator)",
         ),
+        BackendOption(
+            "strategy",
+            str,
+            "NAME",
+            "sweep, contraction or auto (default: the cheaper of the two for the circuit)",
+        ),
     )
     conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
         "complex64": ConformanceVariant({"dtype": "complex64"}),
         "complex128": ConformanceVariant({"dtype": "complex128"}),
+        "sweep": ConformanceVariant({"strategy": "sweep"}),
+        "contraction": ConformanceVariant({"strategy": "contraction"}),
     }
     capabilities = Capabilities(autodiff=True, exact=True, shots=False, noise=False, max_qubits=24)
 
@@ -93,6 +120,7 @@ class JaxStatevectorBackend(JaxBackend):
         block_size: int | None = None,
         streams: int | None = None,
         clifford_readout: bool = True,
+        strategy: str = "auto",
     ) -> None:
         super().__init__(dtype)
         for label, value in (("block_size", block_size), ("streams", streams)):
@@ -101,10 +129,16 @@ class JaxStatevectorBackend(JaxBackend):
         self.block_size = block_size
         self.streams = streams
         self.clifford_readout = bool(clifford_readout)
+        if strategy not in _STRATEGIES:
+            raise BackendInputError(
+                f"strategy must be one of {', '.join(map(repr, _STRATEGIES))}, got {strategy!r}"
+            )
+        self.strategy = strategy
 
     def expectation_fn(self, circuit: Circuit) -> ExpectationFn:
         self.check_circuit(circuit)
         program = compile_program(circuit)
+        strategy = self._strategy(program)
         signs = z_sign_matrix(circuit).T
         real = _DTYPES[self.dtype]
 
@@ -115,27 +149,35 @@ class JaxStatevectorBackend(JaxBackend):
             check_shapes(circuit, inputs.shape, weights.shape)
             self.check_precision()
             w = jnp.asarray(weights, real)
-            if self.clifford_readout and program.product_readout is not None:
-                return _product_readout(program, jnp.asarray(inputs, real).T, w).T
+            x = jnp.asarray(inputs, real)
+            if strategy == "product-state readout":
+                return _product_readout(program, x.T, w).T
             sign = jnp.asarray(signs, real)
+            if strategy == "contraction":
+                block = _contracted_block(program, w, sign, np.dtype(self.dtype))
+                size = max(1, _CONTRACTION_AMPLITUDES >> program.n_qubits)
+                return _blocks(block, x, self.block_size or size, 1)
 
             @jax.checkpoint  # the backward pass recomputes a block instead of storing it
             def block(x):  # (b, n_inputs) -> (b, n_observables)
                 return (sign @ _probabilities(program, x.T, w)).T
 
-            x = jnp.asarray(inputs, real)
-            batch = x.shape[0]
-            size = self.block_size or _BLOCK_SIZE
-            full = batch - batch % size
-            streams = [
-                jax.lax.map(block, stream.reshape(-1, size, x.shape[1])).reshape(-1, signs.shape[0])
-                for stream in _split(x[:full], full // size, self._stream_count())
-            ]
-            if full < batch:
-                streams.append(block(x[full:]))
-            return jnp.concatenate(streams) if len(streams) > 1 else streams[0]
+            return _blocks(block, x, self.block_size or _BLOCK_SIZE, self._stream_count())
 
         return expectations
+
+    def strategy_for(self, circuit: Circuit) -> str:
+        """How :meth:`expectation_fn` simulates ``circuit``: ``"product-state readout"``,
+        ``"contraction"`` or ``"sweep"``."""
+        return self._strategy(compile_program(circuit))
+
+    def _strategy(self, program: FusedProgram) -> str:
+        if self.clifford_readout and program.product_readout is not None:
+            return "product-state readout"
+        if self.strategy != "auto":
+            return self.strategy
+        cheaper = network(program).cost <= _CONTRACTION_MAX_COST * sweep_cost(program)
+        return "contraction" if cheaper else "sweep"
 
     def _stream_count(self) -> int:
         """Independent block streams, which XLA runs concurrently: one per CPU core."""
@@ -148,6 +190,38 @@ class JaxStatevectorBackend(JaxBackend):
         if hasattr(os, "sched_getaffinity"):
             return len(os.sched_getaffinity(0))
         return os.cpu_count() or 1
+
+
+def _blocks(block, x, size: int, streams: int):
+    """``block`` mapped over blocks of ``size`` samples of ``x``, in up to ``streams``
+    independent runs of blocks (XLA runs them concurrently); a batch of one block is not
+    split."""
+    import jax
+    import jax.numpy as jnp
+
+    batch = x.shape[0]
+    if batch <= size:
+        return block(x)
+    full = batch - batch % size
+    runs = [
+        jax.lax.map(block, run.reshape(-1, size, x.shape[1])).reshape(run.shape[0], -1)
+        for run in _split(x[:full], full // size, streams)
+    ]
+    if full < batch:
+        runs.append(block(x[full:]))
+    return jnp.concatenate(runs) if len(runs) > 1 else runs[0]
+
+
+def _contracted_block(program: FusedProgram, w, sign, dtype):
+    """The contraction strategy on a block of samples ``(b, n_inputs) -> (b, n_obs)``; a
+    block of a split batch is recomputed in the backward pass instead of stored."""
+    import jax
+
+    def sample(x):
+        state = contracted_state(program, x, w, dtype)
+        return sign @ (state.real**2 + state.imag**2)
+
+    return jax.checkpoint(jax.vmap(sample))
 
 
 def _split(x, blocks: int, streams: int) -> list:

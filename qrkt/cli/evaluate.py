@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{running_on(all_devices()[:1])}; the circuits on {args.backend}")
     else:
         print(running_on(all_devices()))
+        print("compiling the evaluation step ...", file=sys.stderr, flush=True)
     bar = BatchBar()
     try:
         result = evaluate(
@@ -108,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         return 130
     finally:
         bar.close()
+    if "compile_seconds" in result:
+        print(f"compiled the evaluation step in {result['compile_seconds']:.1f} s", file=sys.stderr)
     _report(result, args.backend)
     return 0
 

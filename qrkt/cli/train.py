@@ -66,8 +66,9 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(format_table([THESIS_COLUMNS, thesis_row(result.summary)]))
     print(
-        f"\nvalidation metrics of the best-AUC epoch; checkpoints, metrics.jsonl, summary.json, "
-        f"loss.png and auc.png in {args.workdir}"
+        f"\nvalidation metrics of the best-AUC epoch; train time: every epoch's training and "
+        f"validation, without the {result.summary['compile_seconds']:.1f} s spent compiling; "
+        f"checkpoints, metrics.jsonl, summary.json, loss.png and auc.png in {args.workdir}"
     )
     return 0
 

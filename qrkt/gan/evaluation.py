@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import jax
 import numpy as np
 
+from qrkt.compile_cache import use_compile_cache
 from qrkt.errors import MAX_SEED, TrainingError, check_int
 from qrkt.gan.classifier import FeatureClassifier, feature_classifier
 from qrkt.gan.images import load_gan_data, save_grid
@@ -73,6 +74,7 @@ def evaluate_gan(
       seed: of the latents.
       name: names the files (default: the backend's name).
     """
+    use_compile_cache()
     if samples is not None:
         check_int("samples (--samples)", samples, minimum=2, error=TrainingError)
     check_int("seed", seed, minimum=0, maximum=MAX_SEED, error=TrainingError)

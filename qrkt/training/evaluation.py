@@ -16,11 +16,12 @@ import jax
 
 from qrkt.backends.base import JaxBackend
 from qrkt.backends.registry import backend_entry
+from qrkt.compile_cache import use_compile_cache
 from qrkt.models import ModelConfig
 from qrkt.training.device_evaluation import evaluate_journaled
 from qrkt.training.files import write_json
 from qrkt.training.parallel import DataParallel
-from qrkt.training.steps import eval_step, predict
+from qrkt.training.steps import batch_shapes, eval_step, predict
 from qrkt.training.target import ModelSource, load_target
 
 
@@ -67,10 +68,12 @@ def evaluate(
     Returns:
       What it wrote to ``evaluation-<split>-<name>.json`` in the model's work directory:
       loss, accuracy, F1, AUC, the number of samples, the checkpoint's epoch, what was
-      evaluated; host-backend evaluations add what they ran and their parity with the exact
+      evaluated, its seconds (compiling included) and, on a JAX backend, the seconds it spent
+      compiling; host-backend evaluations add what they ran and their parity with the exact
       simulator
       (:func:`~qrkt.training.device_evaluation.evaluate_journaled`).
     """
+    use_compile_cache()
     target = load_target(source, split=split, data_dir=data_dir, limit=limit, batch_size=batch_size)
     name = name or evaluation_name(backend, backend_options)
     if journaled(target.trained.model, backend):
@@ -88,17 +91,17 @@ def evaluate(
     parallel = DataParallel.over(jax.devices())
     parallel.check_batch_size(target.batch_size)
     started = time.perf_counter()
-    losses, probabilities = predict(
-        eval_step(target.trained.model, parallel, backend, backend_options),
-        parallel.replicate(target.trained.params),
-        target.data,
-        target.batch_size,
-        parallel,
-    )
+    params = parallel.replicate(target.trained.params)
+    step = eval_step(target.trained.model, parallel, backend, backend_options)
+    compiled = step.lower(params, *batch_shapes(target.data, target.batch_size, parallel))
+    compiled = compiled.compile()
+    compile_seconds = time.perf_counter() - started
+    losses, probabilities = predict(compiled, params, target.data, target.batch_size, parallel)
     result = {
         **target.metrics(losses, probabilities),
         "backend": backend,
         "seconds": time.perf_counter() - started,
+        "compile_seconds": compile_seconds,
         "command": command,
         "path": str(target.trained.files.evaluation(split, name)),
     }

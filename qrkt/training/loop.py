@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
 
+from qrkt.compile_cache import use_compile_cache
 from qrkt.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from qrkt.training.files import write_json, writing
 from qrkt.training.order import epoch_order, steps_per_epoch, training_batch
@@ -184,6 +185,7 @@ def train_loop(run: Run[S], files: WorkDir, *, resume: bool, progress: Progress)
     With ``resume``, continue the run there from its ``last`` checkpoint (or from its start,
     if it has none yet); a run that has trained its epochs returns its stored summary.
     """
+    use_compile_cache()
     checkpoint, at = restore_position(run, files, resume)
     summary = finished_summary(files, at, run.config.epochs)
     if checkpoint is not None and summary is not None:

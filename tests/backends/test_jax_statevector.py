@@ -12,7 +12,7 @@ import pytest
 from qrkt.backends.fused_program import Op, compile_program
 from qrkt.backends.jax_statevector import JaxStatevectorBackend
 from qrkt.backends.reference import ReferenceBackend
-from qrkt.circuits.ansatz import qrkt_ansatz
+from qrkt.circuits.ansatz import build_ansatz, qrkt_ansatz
 from qrkt.circuits.ir import (
     Circuit,
     PauliString,
@@ -256,3 +256,35 @@ def test_clifford_readout_agrees_with_the_statevector(seed: int) -> None:
         ]
     for fast_grad, slow_grad in zip(*grads, strict=True):
         np.testing.assert_allclose(fast_grad, slow_grad, atol=1e-12)
+
+
+# --- strategies -------------------------------------------------------------------------------
+
+
+def test_an_unknown_strategy_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(BackendInputError, match=_names_all("'scan'", "'auto'", "'sweep'")):
+        JaxStatevectorBackend(strategy="scan")
+
+
+@pytest.mark.parametrize(
+    ("ansatz", "n", "layers", "strategy"),
+    [
+        ("qrkt", 8, 1, "product-state readout"),
+        ("qrkt", 8, 2, "contraction"),
+        ("cara", 12, 2, "contraction"),
+        ("qrkt", 12, 4, "sweep"),
+        ("cara", 12, 3, "sweep"),
+    ],
+)
+def test_auto_picks_the_cheaper_strategy_for_the_circuit(
+    ansatz: str, n: int, layers: int, strategy: str
+) -> None:
+    assert JaxStatevectorBackend().strategy_for(build_ansatz(ansatz, n, layers)) == strategy
+
+
+@pytest.mark.parametrize("options", [{"block_size": 8}, {"block_size": 5}, {}])
+def test_contraction_in_blocks_agrees_with_the_reference(options: dict[str, int]) -> None:
+    c = build_ansatz("qrkt", 3, 2)
+    x, w = _sample(c, 37)
+    backend = JaxStatevectorBackend(strategy="contraction", **options)
+    np.testing.assert_allclose(backend.run(c, x, w), REFERENCE.run(c, x, w), atol=1e-5)

@@ -29,7 +29,22 @@ def test_cirq_and_tfq_are_candidates_timed_up_to_the_host_batch_cap() -> None:
     assert skipped == {}
     too_big = bench.HOST_MAX_BATCH + 1
     for name in candidates:
-        assert bench._measure_variants(name, candidates[name], 2, too_big, bench.QUICK) == []
-    [measured] = bench._measure_variants("cirq", candidates["cirq"], 2, 1, bench.QUICK)
+        cell = bench.Cell("qrkt", 1, 2, too_big)
+        assert bench._measure_variants(name, candidates[name], cell, bench.QUICK) == []
+    cell = bench.Cell("qrkt", 1, 2, 1)
+    [measured] = bench._measure_variants("cirq", candidates["cirq"], cell, bench.QUICK)
     assert (measured.backend, measured.n, measured.batch) == ("cirq", 2, 1)
     assert measured.forward_ms > 0 and measured.grad_ms > 0
+
+
+def test_deeper_circuits_are_timed_without_the_one_layer_only_candidates() -> None:
+    candidates, _ = bench._candidates(["jax", "jax-clifford", "handwritten"], ("flat",))
+    deep = bench.Cell("cara", 2, 3, 4)
+    timed = {
+        name: bench._measure_variants(name, factories, deep, bench.QUICK)
+        for name, factories in candidates.items()
+    }
+    assert [m.backend for m in timed["jax"]] == ["jax"]
+    assert timed["jax-clifford"] == [] and timed["handwritten"] == []
+    (measured,) = timed["jax"]
+    assert (measured.ansatz, measured.layers, measured.n) == ("cara", 2, 3)

@@ -52,7 +52,7 @@ def test_help_lists_the_chosen_backend_flags(capsys: pytest.CaptureFixture[str])
             "jax",
             "--resilience-level",
             "argument --resilience-level: backend 'jax' does not take it (backends that do: "
-            "ibm_runtime); jax's own options: --dtype, --block-size, --streams",
+            "ibm_runtime); jax's own options: --dtype, --block-size, --streams, --strategy",
         ),
         (
             "reference",
