@@ -3,8 +3,8 @@
 Compiling a model's steps takes seconds to minutes; with the cache, a run that compiles what
 an earlier run on this machine compiled (the same model, settings and shapes, the same JAX)
 reads the executable from disk instead. :func:`use_compile_cache` turns it on where qrkt's
-entry points start (``train_and_evaluate``, ``train_gan``, ``evaluate``, ``evaluate_gan`` and the
-CLI); it keeps a cache directory that the user configured for JAX.
+entry points start (``train_and_evaluate`` and ``train_gan``, through their shared loop,
+``evaluate`` and ``evaluate_gan``); it keeps a cache directory that the user configured for JAX.
 
 Where it lives, from ``QRKT_COMPILE_CACHE``: a directory, or ``off`` to turn the cache off;
 unset, ``$XDG_CACHE_HOME/qrkt/jax`` (``~/.cache/qrkt/jax``). JAX evicts nothing by itself:

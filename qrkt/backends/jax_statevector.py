@@ -63,9 +63,9 @@ _BLOCK_SIZE = 64
 _SPLIT_PRODUCT_MIN_QUBITS = 10
 _STRATEGIES = ("auto", "sweep", "contraction")
 # "auto" contracts where the contraction order costs at most this many times the sweep's
-# multiply-adds. Measured (benchmarks/backends.py): at a cost ratio of 1.5 (qrkt, L = 4, n = 8)
-# contraction's gradient was 2.8x faster and its forward pass 2x slower; at 3.2 (L = 4, n = 12)
-# the sweep was faster in both.
+# multiply-adds. Measured with both strategies forced, B = 64: at a cost ratio of 1.5 (qrkt,
+# L = 4, n = 8) contraction's gradient was 2.8x faster and its forward pass 2x slower; at 3.2
+# (L = 4, n = 12) the sweep was faster in both.
 _CONTRACTION_MAX_COST = 2.0
 # Amplitudes of a block of samples in the contraction strategy.
 _CONTRACTION_AMPLITUDES = 1 << 22
@@ -213,8 +213,8 @@ def _blocks(block, x, size: int, streams: int):
 
 
 def _contracted_block(program: FusedProgram, w, sign, dtype):
-    """The contraction strategy on a block of samples ``(b, n_inputs) -> (b, n_obs)``; a
-    block of a split batch is recomputed in the backward pass instead of stored."""
+    """The contraction strategy on a block of samples ``(b, n_inputs) -> (b, n_obs)``,
+    recomputed in the backward pass instead of stored."""
     import jax
 
     def sample(x):
