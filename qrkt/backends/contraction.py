@@ -1,15 +1,18 @@
 """The ``jax`` backend's contraction strategy: a circuit as one tensor network per sample.
 
 The product state's factors and the fused passes of a :class:`FusedProgram` are the tensors of
-a network, contracted by one ``einsum`` in the order that opt_einsum's greedy search finds, and
-mapped over the batch with ``jax.vmap``. This is TensorCircuit's technique: rather than
-updating the whole state pass by pass, the order grows the state from the product factors and
-merges passes into wider blocks where that is cheaper, and the gradient (the ``einsum``'s own)
-compiles in seconds. Passes whose angles are weights stay unbatched under ``vmap``.
+a network, contracted by one ``einsum`` and mapped over the batch with ``jax.vmap``. This is
+TensorCircuit's technique: rather than updating the whole state pass by pass, the order grows
+the state from the product factors and merges passes into wider blocks where that is cheaper,
+and the gradient (the ``einsum``'s own) compiles in seconds. Passes whose angles are weights
+stay unbatched under ``vmap``.
 
-The order is not always cheap: for three layers and more of an ansatz, greedy merges make
-blocks that cost more than sweeping the state, so :func:`network` reports the order's cost
-next to the sweep's (:func:`sweep_cost`), and the backend picks the cheaper strategy.
+The order is the cheaper of opt_einsum's greedy one (TensorCircuit's default) and the best of
+its randomized greedy search (128 seeded trials, about 0.5 s once per circuit): for three and
+four layers of an ansatz the randomized search cut the count of multiply-adds 3-4x (``qrkt``,
+L = 3, n = 12: from 3.5 to 0.88 times the sweep's). Where even that order costs more than
+sweeping the state, :func:`network` says so (its cost next to :func:`sweep_cost`), and the
+backend sweeps.
 """
 
 from __future__ import annotations
@@ -20,8 +23,21 @@ from functools import lru_cache
 
 import numpy as np
 
-from qrkt.backends.entries import Entry, Matrix
-from qrkt.backends.fused_program import FusedProgram, factor_groups, op_matrix
+from qrkt.backends.entries import Entry
+from qrkt.backends.fused_program import FusedProgram, Op, factor_groups, gate_angle
+
+# Randomized greedy orders tried next to the plain greedy one: trial r is seeded with r, so the
+# order found (and the compiled program, which the compile cache keys on) is reproducible.
+_RANDOM_REPEATS = 128
+
+
+_HADAMARD = np.array([[1, 1], [1, -1]]) / np.sqrt(2)
+_PAULIS = {
+    "rx": np.array([[0, 1], [1, 0]]),
+    "ry": np.array([[0, -1j], [1j, 0]]),
+    "rz": np.array([[1, 0], [0, -1]]),
+}
+_CNOT_ROWS = np.array([0, 1, 3, 2])  # a CNOT after the gates swaps the rows of control 1
 
 
 @dataclass(frozen=True)
@@ -37,7 +53,7 @@ class Network:
 
 @lru_cache(maxsize=64)
 def network(program: FusedProgram) -> Network:
-    """The tensor network of ``program`` and its greedy contraction order."""
+    """The tensor network of ``program`` and the cheapest contraction order found."""
     import opt_einsum
 
     n = program.n_qubits
@@ -49,8 +65,23 @@ def network(program: FusedProgram) -> Network:
         legs.append(outputs + tuple(open_legs[q] for q in op.qubits))
         for q, leg in zip(op.qubits, outputs, strict=True):
             open_legs[q] = leg
+    # The searches see integer legs, whose set order is the same in every process (opt_einsum's
+    # own letters are strings, whose order follows the process's hash seed).
+    inputs = [frozenset(tensor) for tensor in legs]
+    sizes = dict.fromkeys(range(next(fresh)), 2)
     operands = [x for tensor in legs for x in (np.empty((2,) * len(tensor)), list(tensor))]
-    path, info = opt_einsum.contract_path(*operands, open_legs, optimize="greedy")
+    path, info = min(
+        (
+            opt_einsum.contract_path(
+                *operands, open_legs, optimize=search(inputs, set(open_legs), sizes)
+            )
+            for search in (
+                opt_einsum.paths.greedy,
+                opt_einsum.RandomGreedy(max_repeats=_RANDOM_REPEATS),
+            )
+        ),
+        key=lambda found: float(found[1].opt_cost),
+    )
     return Network(tuple(legs), tuple(open_legs), tuple(path), float(info.opt_cost))
 
 
@@ -69,10 +100,7 @@ def contracted_state(program: FusedProgram, x, w, dtype):
         factors = jnp.stack([_complex(entry, (len(qubits), 1), dtype)[:, 0] for entry in column], 1)
         tensors.update(zip(qubits, factors, strict=True))
     tensors.update(
-        (
-            program.n_qubits + i,
-            _dense(op_matrix(op, x, w), dtype).reshape((2,) * 2 * len(op.qubits)),
-        )
+        (program.n_qubits + i, _pass_matrix(op, x, w, dtype).reshape((2,) * 2 * len(op.qubits)))
         for i, op in enumerate(program.ops)
     )
     net = network(program)
@@ -80,10 +108,33 @@ def contracted_state(program: FusedProgram, x, w, dtype):
     return jnp.einsum(*operands, list(net.output), optimize=list(net.path)).reshape(-1)
 
 
-def _dense(matrix: Matrix, dtype):
+def _pass_matrix(op: Op, x, w, dtype):
+    """The complex matrix of a pass, as :func:`op_matrix` orders it, in few traced operations
+    (dense complex arithmetic; the trace of the gradient is most of its compile time)."""
     import jax.numpy as jnp
 
-    return jnp.stack([jnp.stack([_complex(entry, (), dtype) for entry in row]) for row in matrix])
+    fused = []
+    for qubit in op.qubits:
+        matrix = jnp.eye(2, dtype=dtype)
+        for gate in op.gates:
+            if gate.qubits == (qubit,):
+                matrix = _gate(gate.name, gate_angle(gate, x, w), dtype) @ matrix
+        fused.append(matrix)
+    if len(fused) == 1:
+        return fused[0]
+    return jnp.kron(*fused)[_CNOT_ROWS]
+
+
+def _gate(name: str, theta, dtype):
+    """A one-qubit gate's complex 2x2 matrix: ``cos(theta/2) I - i sin(theta/2) P``."""
+    import jax.numpy as jnp
+
+    if name == "h":
+        return jnp.asarray(_HADAMARD, dtype)
+    pauli = _PAULIS[name]
+    return (
+        jnp.cos(theta / 2).astype(dtype) * np.eye(2) - 1j * jnp.sin(theta / 2).astype(dtype) * pauli
+    )
 
 
 def _complex(entry: Entry, shape: tuple[int, ...], dtype):

@@ -101,7 +101,7 @@ def gate_matrix(name: str, theta) -> Matrix:
     return [[(c, minus_s), None], [None, (c, s)]]  # rz
 
 
-def _angle(gate: Gate, x, w):
+def gate_angle(gate: Gate, x, w):
     """A gate's angle: a float, or per-sample values (B,) read from x (n_in, B) or w (n_w, B)."""
     angle = gate.angle
     if isinstance(angle, Param):
@@ -126,7 +126,7 @@ def _stacked_angle(gates: Sequence[Gate], x, w):
         if indices == list(range(first, first + len(indices))):  # a slice: no scatter in VJP
             return source[first : first + len(indices)].reshape(len(angles), -1)
         return source[np.array(indices)].reshape(len(angles), -1)
-    return jnp.stack([jnp.broadcast_to(_angle(g, x, w), x.shape[-1:]) for g in gates]).astype(
+    return jnp.stack([jnp.broadcast_to(gate_angle(g, x, w), x.shape[-1:]) for g in gates]).astype(
         x.dtype
     )
 
@@ -136,7 +136,7 @@ def _fuse(gates: Sequence[Gate], qubit: int, x, w) -> Matrix:
     matrix = IDENTITY
     for gate in gates:
         if gate.qubits == (qubit,):
-            matrix = matmul(gate_matrix(gate.name, _angle(gate, x, w)), matrix)
+            matrix = matmul(gate_matrix(gate.name, gate_angle(gate, x, w)), matrix)
     return matrix
 
 
@@ -149,21 +149,34 @@ def op_matrix(op: Op, x, w) -> Matrix:
     return [local[i ^ 1] if i & 2 else local[i] for i in range(4)]  # CNOT swaps rows 10 and 11
 
 
-def factor_groups(program: FusedProgram, x, w) -> list[tuple[list[int], list[Entry]]]:
-    """Each qubit's factor of the product state, computed for groups of qubits at once.
-
-    Qubits whose gates have the same names form a group and are computed as a stack: an
-    ansatz's qubits all have the same encoding and rotations, so this is one pass, not n.
-    Returns (qubits, [a, b]): the gates applied to |0>, entries of shape (G, B) or (G, 1).
-    """
+def factor_angles(program: FusedProgram, x, w) -> list[tuple[list[int], list[tuple[str, object]]]]:
+    """The product state's gates, for groups of qubits at once: qubits whose gates have the
+    same names form a group (an ansatz's qubits all have the same encoding and rotations, so
+    this is one group, not n). Returns (qubits, [(name, angles)]) in gate order, the angles of
+    a group's gates stacked to (G, B) or (G, 1), None for H."""
     groups: dict[tuple[str, ...], list[int]] = {}
     for q, gates in enumerate(program.factors):
         groups.setdefault(tuple(g.name for g in gates), []).append(q)
+    return [
+        (
+            qubits,
+            [
+                (name, _stacked_angle([program.factors[q][position] for q in qubits], x, w))
+                for position, name in enumerate(names)
+            ],
+        )
+        for names, qubits in groups.items()
+    ]
+
+
+def factor_groups(program: FusedProgram, x, w) -> list[tuple[list[int], list[Entry]]]:
+    """Each qubit's factor of the product state, computed for the groups of
+    :func:`factor_angles` at once. Returns (qubits, [a, b]): the gates applied to |0>, entries
+    of shape (G, B) or (G, 1)."""
     columns = []
-    for names, qubits in groups.items():
+    for qubits, gates in factor_angles(program, x, w):
         matrix = IDENTITY
-        for position, name in enumerate(names):
-            gates = [program.factors[q][position] for q in qubits]
-            matrix = matmul(gate_matrix(name, _stacked_angle(gates, x, w)), matrix)
+        for name, angle in gates:
+            matrix = matmul(gate_matrix(name, angle), matrix)
         columns.append((qubits, [row[0] for row in matrix]))
     return columns

@@ -76,7 +76,9 @@ class ProgressBar(Progress):
 
 
 class BatchBar:
-    """A tqdm bar over batches, created at the first report (a simulator pass reports none)."""
+    """A tqdm bar over batches, created at the first report (a simulator pass reports none).
+    A run of stages (``qrkt evaluate-gan``) announces each with :meth:`stage`; the batches of
+    a stage get a bar of their own."""
 
     def __init__(self) -> None:
         self.bar: Any = None
@@ -87,9 +89,15 @@ class BatchBar:
         else:
             self.bar.update(done - self.bar.n)
 
+    def stage(self, text: str) -> None:
+        """Close the bar of the stage before, and print ``text``: what starts."""
+        self.close()
+        print(text, flush=True)
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 def say_if_finished(already_finished: bool, workdir: Path) -> None:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from qrkt.cli.arguments import Commands, add_run_arguments, add_settings, build_config
+
+if TYPE_CHECKING:
+    from qrkt.gan import GanTrainConfig
 
 
 def add_parser(commands: Commands) -> None:
     from qrkt.gan import GAN_PRESETS, GanTrainConfig
+    from qrkt.gan.losses import LOSSES
 
     parser = commands.add_parser(
         "train-gan",
         help="train a GAN preset (QRKT-GAN or TransGAN); resumable",
-        description="Train a GAN preset with REFERENCE §5's recipe: WGAN-GP-eps loss, Adam 1e-4 "
+        description="Train a GAN preset, by default with REFERENCE §5's recipe: WGAN-GP-eps "
+        "loss (or, with --loss ns-r1, the non-saturating loss with an R1 penalty), Adam 1e-4 "
         "with betas (0, 0.99), several critic steps per generator step, DiffAugment, an EMA of "
         "the generator. Writes checkpoints, metrics.jsonl, summary.json and a sample grid per "
         "epoch (samples/) to --workdir.",
@@ -40,6 +46,17 @@ def add_parser(commands: Commands) -> None:
         ("limit", int, "train on the first N training images only"),
         ("checkpoint_every", int, "also checkpoint every N generator steps"),
         ("grid_samples", int, "images in each epoch's sample grid"),
+        (
+            "r1_gamma",
+            float,
+            "ns-r1's R1 weight: gamma in (gamma/2) E[||grad D(x)||^2] on the real images",
+        ),
+    )
+    parser.add_argument(
+        "--loss",
+        choices=list(LOSSES),
+        help="wgan-gp-eps: REFERENCE §5's WGAN-GP-eps; ns-r1: non-saturating logistic loss with "
+        "an R1 penalty on the real images (default: wgan-gp-eps)",
     )
     parser.add_argument(
         "--decay",
@@ -65,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             config,
             args.workdir,
             resume=args.resume,
-            progress=ProgressBar(all_devices()[:1], _line),  # unsharded: one device
+            progress=ProgressBar(all_devices()[:1], partial(_line, config)),  # one device
         )
     except KeyboardInterrupt:
         return interrupted(args.workdir)
@@ -85,10 +102,8 @@ def _policies(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def _line(record: dict[str, Any]) -> str:
+def _line(config: GanTrainConfig, record: dict[str, Any]) -> str:
     """An epoch's line under its bar."""
-    return (
-        f"epoch {record['epoch']}: critic loss {record['critic_loss']:.4f} (Wasserstein "
-        f"{record['wasserstein']:.4f}, penalty {record['penalty']:.4f}), generator loss "
-        f"{record['generator_loss']:.4f}; {record['epoch_seconds']:.1f} s"
-    )
+    from qrkt.gan.training import epoch_line
+
+    return f"{epoch_line(config, record)}; {record['epoch_seconds']:.1f} s"

@@ -1,4 +1,5 @@
-"""FID, KID and IS with their exact formulas, on any features and class probabilities.
+"""FID, KID and IS with their exact formulas, on any features and class probabilities, and
+two counts of a classifier's verdicts: how many images it recognises, how evenly over classes.
 
 qrkt cannot load Inception weights (no network), so :mod:`qrkt.gan.evaluation` feeds these
 the features and softmax of a classifier trained on the real data: the numbers are
@@ -10,6 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from qrkt.errors import DataError
+
+CONFIDENT = 0.9
+"""The top class probability from which :func:`recognisable` counts an image."""
 
 
 def symmetric_sqrt(matrix: np.ndarray) -> np.ndarray:
@@ -47,16 +51,22 @@ def kid(
 ) -> tuple[float, float]:
     """Kernel inception distance: the unbiased MMD² with the kernel ``(x·y / d + 1)³``.
 
-    Computed on ``subsets`` random subsets of ``min(subset_size, N1, N2)`` rows of each set
-    (once on all rows when both sets are that small); returns the mean and standard deviation.
+    Computed on ``subsets`` random subsets of ``subset_size`` rows of each set; returns the
+    mean and standard deviation of the estimates. When a set has no more than ``subset_size``
+    rows, its subsets would all be the whole set (two such sets: a deviation of 0), so the
+    subsets have half the smaller set's rows instead (at least 2), and differ. The mean stays
+    unbiased; the deviation is that of an estimate on half the rows, larger than that of one
+    on all of them.
     """
-    size = min(subset_size, len(features1), len(features2))
-    if size < 2:
-        raise DataError(f"KID needs at least 2 feature rows per set, got {size}; pass more samples")
+    smaller = min(len(features1), len(features2))
+    if smaller < 2:
+        raise DataError(
+            f"KID needs at least 2 feature rows per set, got {smaller}; pass more samples"
+        )
+    size = subset_size if smaller > subset_size else max(smaller // 2, 2)
     generator = np.random.default_rng(seed)
-    everything = size == len(features1) == len(features2)
     values = []
-    for _ in range(1 if everything else subsets):
+    for _ in range(subsets):
         x = features1[generator.choice(len(features1), size, replace=False)]
         y = features2[generator.choice(len(features2), size, replace=False)]
         values.append(_mmd2(np.asarray(x, np.float64), np.asarray(y, np.float64)))
@@ -65,13 +75,50 @@ def kid(
 
 def inception_score(probabilities: np.ndarray, *, splits: int = 10) -> tuple[float, float]:
     """``exp(E_x KL(p(y|x) || p(y)))`` on each of ``splits`` equal parts of ``(N, C)``
-    class probabilities; returns the mean and standard deviation over the parts."""
+    class probabilities (N parts of one where N < ``splits``); returns the mean and standard
+    deviation over the parts."""
+    probabilities = _checked(probabilities)
     scores = []
-    for part in np.array_split(np.asarray(probabilities, np.float64), splits):
+    for part in np.array_split(probabilities, min(splits, len(probabilities))):
         marginal = part.mean(axis=0, keepdims=True)
         terms = part * (np.log(np.clip(part, 1e-30, None)) - np.log(np.clip(marginal, 1e-30, None)))
         scores.append(np.exp(terms.sum(axis=1).mean()))
     return float(np.mean(scores)), float(np.std(scores))
+
+
+def recognisable(probabilities: np.ndarray, *, threshold: float = CONFIDENT) -> float:
+    """The fraction of ``(N, C)`` class probabilities whose top class has at least
+    ``threshold``: the images the classifier recognises as one class."""
+    if not 0 < threshold <= 1:
+        raise DataError(
+            f"the threshold of recognisable must be a probability in (0, 1], got {threshold}; "
+            f"pass one such as the default, {CONFIDENT}"
+        )
+    return float(np.mean(_checked(probabilities).max(axis=1) >= threshold))
+
+
+def class_coverage(probabilities: np.ndarray) -> tuple[float, int]:
+    """How evenly the top classes of ``(N, C)`` class probabilities spread over the C classes:
+    the entropy of their histogram divided by ``log C`` (1: every class equally often, 0: one
+    class only), and how many classes occur at all."""
+    probabilities = _checked(probabilities)
+    classes = probabilities.shape[1]
+    if classes < 2:
+        raise DataError(f"class coverage needs at least 2 classes, got probabilities of {classes}")
+    counts = np.bincount(probabilities.argmax(axis=1), minlength=classes)
+    shares = counts[counts > 0] / len(probabilities)
+    return float((shares * np.log(1 / shares)).sum() / np.log(classes)), len(shares)
+
+
+def _checked(probabilities: np.ndarray) -> np.ndarray:
+    """``probabilities`` as float64, checked to be ``(N, C)`` with N >= 1."""
+    probabilities = np.asarray(probabilities, np.float64)
+    if probabilities.ndim != 2 or not len(probabilities):
+        raise DataError(
+            f"class probabilities must be an (N, C) array with N >= 1, got shape "
+            f"{probabilities.shape}; pass the classifier's softmax of N images"
+        )
+    return probabilities
 
 
 def _moments(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,6 +4,7 @@ circuits is chosen here, at apply time (a simulator, ``qiskit_aer``, ``ibm_runti
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,15 +70,21 @@ def generate(
     backend: str | Backend = "jax",
     backend_options: tuple[tuple[str, object], ...] = (),
     batch_size: int = 64,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Images ``(N, H, W, C)`` in ``[-1, 1]`` of ``latents`` ``(N, latent)``, the generator's
-    circuits on ``backend``, in batches of ``batch_size``."""
+    circuits on ``backend``, in batches of ``batch_size``; ``progress(batches done, batches)``
+    is called before the first batch and after each."""
     apply = _generator_function(model, backend, backend_options)
     latents = np.asarray(latents, np.float32)
-    parts = [
-        np.asarray(apply(params, latents[rows]))
-        for rows in evaluation_batches(len(latents), batch_size)
-    ]
+    batches = -(-len(latents) // batch_size)
+    parts = []
+    for index, rows in enumerate(evaluation_batches(len(latents), batch_size)):
+        if progress:
+            progress(index, batches)
+        parts.append(np.asarray(apply(params, latents[rows])))
+    if progress:
+        progress(batches, batches)
     return np.concatenate(parts)[: len(latents)]
 
 

@@ -15,7 +15,6 @@ from qrkt.backends.reference import ReferenceBackend
 from qrkt.circuits.ansatz import build_ansatz, qrkt_ansatz
 from qrkt.circuits.ir import (
     Circuit,
-    PauliString,
     circuit,
     cnot,
     h,
@@ -24,7 +23,6 @@ from qrkt.circuits.ir import (
     ry,
     rz,
     weight_param,
-    z,
 )
 from qrkt.errors import BackendInputError, UnsupportedError
 
@@ -219,45 +217,6 @@ def test_circuit_without_cnot() -> None:
     np.testing.assert_allclose(grad_w, expected_w, atol=1e-4)
 
 
-def test_a_clifford_tail_is_read_from_the_product_state() -> None:
-    # REFERENCE §1, n = 3: H(0) is folded into qubit 0's factor, the ring is the tail.
-    assert compile_program(qrkt_ansatz(3)).product_readout == (
-        (1, ((0, "Z"), (2, "X"))),
-        (1, ((1, "X"),)),
-        (1, ((2, "X"),)),
-    )
-    assert compile_program(qrkt_ansatz(3, layers=2)).product_readout is None
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_clifford_readout_agrees_with_the_statevector(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    n = 4
-    gates = [
-        gate(q, input_param(q) if rng.random() < 0.5 else weight_param(int(rng.integers(3))))
-        for q in range(n)
-        for gate in (ry, rx, rz)
-    ]
-    for _ in range(6):
-        control, target = rng.choice(n, 2, replace=False)
-        gates += [h(int(rng.integers(n))), cnot(int(control), int(target))]
-    c = circuit(
-        n, gates, observables=[*(z(q) for q in range(n)), PauliString(((0, "Z"), (3, "Z")))]
-    )
-    assert compile_program(c).product_readout is not None
-    x, w = _sample(c, 9)
-    fast = JaxStatevectorBackend(dtype="complex128")
-    slow = JaxStatevectorBackend(dtype="complex128", clifford_readout=False)
-    np.testing.assert_allclose(fast.run(c, x, w), REFERENCE.run(c, x, w), atol=1e-12)
-    with jax.experimental.enable_x64():
-        grads = [
-            jax.grad(lambda x, w, b=b: b.expectation_fn(c)(x, w).sum(), argnums=(0, 1))(x, w)
-            for b in (fast, slow)
-        ]
-    for fast_grad, slow_grad in zip(*grads, strict=True):
-        np.testing.assert_allclose(fast_grad, slow_grad, atol=1e-12)
-
-
 # --- strategies -------------------------------------------------------------------------------
 
 
@@ -272,8 +231,9 @@ def test_an_unknown_strategy_is_refused_with_the_known_ones() -> None:
         ("qrkt", 8, 1, "product-state readout"),
         ("qrkt", 8, 2, "contraction"),
         ("cara", 12, 2, "contraction"),
-        ("qrkt", 12, 4, "sweep"),
-        ("cara", 12, 3, "sweep"),
+        ("cara", 12, 3, "contraction"),  # a randomized greedy order: 0.88x the sweep's cost
+        ("qrkt", 12, 4, "sweep"),  # 3.2x
+        ("qrkt", 14, 4, "contraction"),  # 2.3x, but the sweep is bound by memory from n = 14
     ],
 )
 def test_auto_picks_the_cheaper_strategy_for_the_circuit(

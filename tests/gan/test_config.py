@@ -3,7 +3,8 @@ from collections import Counter
 
 import pytest
 
-from qrkt.gan import GAN_PRESETS, GanConfig, describe_gan_preset, get_gan_preset
+from qrkt.errors import TrainingError
+from qrkt.gan import GAN_PRESETS, GanConfig, GanTrainConfig, describe_gan_preset, get_gan_preset
 from qrkt.gan.config import qubits
 from qrkt.gan.presets import gan_parameter_counts
 from qrkt.models import ModelConfigError
@@ -75,3 +76,40 @@ def test_qrkt_describe_knows_the_gan_presets(capsys: pytest.CaptureFixture[str])
 
     assert main(["describe", "digits-qgan"]) == 0
     assert "generator circuits     25 x 8 qubits" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"loss": "hinge"},
+            "loss (--loss) must be one of wgan-gp-eps, ns-r1, got 'hinge'; wgan-gp-eps is "
+            "REFERENCE §5's",
+        ),
+        (
+            {"r1_gamma": -1.0},
+            "r1_gamma (--r1-gamma) must be >= 0, got -1.0; 0 turns the R1 penalty off",
+        ),
+        ({"r1_gamma": float("nan")}, "r1_gamma (--r1-gamma) must be a finite number, got nan"),
+        ({"r1_gamma": float("inf")}, "r1_gamma (--r1-gamma) must be a finite number, got inf"),
+    ],
+)
+def test_an_unknown_loss_or_a_bad_r1_weight_is_refused(settings: dict, message: str) -> None:
+    with pytest.raises(TrainingError) as error:
+        GanTrainConfig(preset="digits-qgan", **settings)
+    assert str(error.value) == message
+
+
+def test_the_loss_is_reference_s_by_default_and_cannot_change_on_resume() -> None:
+    """Runs stored before the loss was a setting load as WGAN-GP-eps runs; a resumed run keeps
+    its loss and its R1 weight."""
+    stored = GanTrainConfig(preset="digits-qgan")
+    older = {
+        key: value for key, value in stored.to_dict().items() if key not in ("loss", "r1_gamma")
+    }
+    assert GanTrainConfig.from_dict(older) == stored and stored.loss == "wgan-gp-eps"
+    requested = GanTrainConfig(preset="digits-qgan", loss="ns-r1", r1_gamma=0.0)
+    assert stored.differences(requested) == [
+        "loss: 'wgan-gp-eps' vs 'ns-r1'",
+        "r1_gamma: 0.1 vs 0.0",
+    ]

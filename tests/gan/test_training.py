@@ -92,6 +92,98 @@ def test_a_run_writes_its_files_and_an_evaluation(runs: dict) -> None:
         assert evaluation[key]["fid"] > 3 * evaluation["real"]["fid"]
         assert evaluation[key]["kid"] > evaluation["real"]["kid"]
     assert evaluation["real"]["is"] > evaluation["untrained"]["is"]
+    # Issue 19: the classifier recognises the real images, of every class; 40 images are fewer
+    # than KID's subset size, yet its spread is not 0; the ceiling is the exact simulator's.
+    assert evaluation["real"]["recognisable"] > 0.9 and evaluation["real"]["classes_present"] == 10
+    for key in ("real", "generated", "untrained"):
+        assert evaluation[key]["kid_std"] > 0
+        assert 0 <= evaluation[key]["class_coverage"] <= 1
+    assert evaluation["untrained_backend"] == "jax"
+    for file in ("samples-jax-most-sure.png", "samples-jax-least-sure.png"):
+        assert (straight / file).exists()
+
+
+class Stages:
+    """Records what :func:`evaluate_gan` reports: stages, and batches as ``(done, total)``."""
+
+    def __init__(self) -> None:
+        self.events: list[object] = []
+
+    def stage(self, text: str) -> None:
+        self.events.append(text)
+
+    def __call__(self, done: int, total: int) -> None:
+        self.events.append((done, total))
+
+
+def _tiles(path: Path, count: int, side: int = 8, scale: int = 4) -> np.ndarray:
+    """The ``count`` images ``(side, side)`` in ``[-1, 1]`` of a grid of gray images."""
+    from matplotlib.image import imread
+
+    grid = imread(path)[::scale, ::scale, 0]
+    corners = [(1 + (i // 8) * (side + 1), 1 + (i % 8) * (side + 1)) for i in range(count)]
+    return np.stack([grid[r : r + side, c : c + side] * 2 - 1 for r, c in corners])
+
+
+def test_an_evaluation_is_named_by_device_ceiling_on_jax_with_stages_and_surest_grids(
+    runs: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: files named as qrkt evaluate names them (the backend and its device); the
+    untrained generator sampled on the exact jax simulator whatever the backend; each stage and
+    batch reported; grids of the samples the classifier is most and least sure of."""
+    from qrkt.gan import evaluation, generate
+    from qrkt.gan.classifier import feature_classifier
+    from qrkt.gan.images import load_gan_data
+
+    calls = []
+
+    def recorded(model: object, params: object, latents: np.ndarray, **kwargs: object):
+        images = generate(model, params, latents, **kwargs)
+        calls.append((kwargs["backend"], kwargs.get("backend_options", ()), images))
+        return images
+
+    monkeypatch.setattr(evaluation, "generate", recorded)
+    straight, classifier = runs["classical"] / "straight", runs["classical"] / "classifier.ckpt"
+    progress, options = Stages(), (("device", "fake"),)
+    result = evaluate_gan(
+        straight,
+        backend="reference",
+        backend_options=options,
+        samples=12,
+        classifier=classifier,
+        progress=progress,
+    )
+    assert [call[:2] for call in calls] == [("reference", options), ("jax", ())]
+    assert result["untrained_backend"] == "jax" and result["name"] == "reference-fake"
+    assert progress.events == [
+        f"loading the feature classifier {classifier}",
+        "generating 12 samples on reference",
+        (0, 1),
+        (1, 1),
+        "generating 12 samples of the untrained generator (the ceiling) on jax, exactly",
+        (0, 1),
+        (1, 1),
+        "scoring",
+    ]
+    grids = {
+        "samples": "samples-reference-fake.png",
+        "most_sure": "samples-reference-fake-most-sure.png",
+        "least_sure": "samples-reference-fake-least-sure.png",
+    }
+    assert result["grids"] == grids
+    assert json.loads((straight / "evaluation-reference-fake.json").read_text()) == result
+    generated = calls[0][2]
+    trained = evaluation.load_generator(straight)
+    config = trained.train_config
+    data = load_gan_data(config.dataset, config.data_dir, trained.model.image_shape)
+    sureness = feature_classifier(data, classifier)(generated)[1].max(axis=1)
+    most, least = (_tiles(straight / grids[key], 12) for key in ("most_sure", "least_sure"))
+    # Each tile is one generated sample, to the 8 bits of the PNG and its gray colour map.
+    distances = np.abs(most[:, None] - generated[None, ..., 0]).max(axis=(2, 3))
+    order = distances.argmin(axis=1)
+    assert distances.min(axis=1).max() < 0.02 and sorted(order) == list(range(12))
+    assert np.all(np.diff(sureness[order]) <= 0)
+    np.testing.assert_array_equal(least, most[::-1])
 
 
 def test_the_quantum_gan_trains_and_samples_through_a_host_backend(runs: dict) -> None:
