@@ -8,11 +8,11 @@ and the gradient (the ``einsum``'s own) compiles in seconds. Passes whose angles
 stay unbatched under ``vmap``.
 
 The order is the cheaper of opt_einsum's greedy one (TensorCircuit's default) and the best of
-its randomized greedy search (128 seeded trials, about 0.5 s once per circuit): for three and
+its randomized greedy search (128 seeded trials, once per circuit and process): for three and
 four layers of an ansatz the randomized search cut the count of multiply-adds 3-4x (``qrkt``,
-L = 3, n = 12: from 3.5 to 0.88 times the sweep's). Where even that order costs more than
-sweeping the state, :func:`network` says so (its cost next to :func:`sweep_cost`), and the
-backend sweeps.
+L = 3, n = 12: ``network(program).cost / sweep_cost(program)`` from 3.5 to 0.88). Where even
+that order costs more than sweeping the state, :func:`network` says so, and the backend
+sweeps.
 """
 
 from __future__ import annotations
@@ -24,7 +24,14 @@ from functools import lru_cache
 import numpy as np
 
 from qrkt.backends.entries import Entry
-from qrkt.backends.fused_program import FusedProgram, Op, factor_groups, gate_angle
+from qrkt.backends.fused_program import (
+    CNOT_ROWS,
+    FusedProgram,
+    Op,
+    factor_groups,
+    gate_angle,
+    pass_gates,
+)
 
 # Randomized greedy orders tried next to the plain greedy one: trial r is seeded with r, so the
 # order found (and the compiled program, which the compile cache keys on) is reproducible.
@@ -37,7 +44,6 @@ _PAULIS = {
     "ry": np.array([[0, -1j], [1j, 0]]),
     "rz": np.array([[1, 0], [0, -1]]),
 }
-_CNOT_ROWS = np.array([0, 1, 3, 2])  # a CNOT after the gates swaps the rows of control 1
 
 
 @dataclass(frozen=True)
@@ -114,15 +120,14 @@ def _pass_matrix(op: Op, x, w, dtype):
     import jax.numpy as jnp
 
     fused = []
-    for qubit in op.qubits:
+    for gates in pass_gates(op):
         matrix = jnp.eye(2, dtype=dtype)
-        for gate in op.gates:
-            if gate.qubits == (qubit,):
-                matrix = _gate(gate.name, gate_angle(gate, x, w), dtype) @ matrix
+        for gate in gates:
+            matrix = _gate(gate.name, gate_angle(gate, x, w), dtype) @ matrix
         fused.append(matrix)
     if len(fused) == 1:
         return fused[0]
-    return jnp.kron(*fused)[_CNOT_ROWS]
+    return jnp.kron(*fused)[np.array(CNOT_ROWS)]
 
 
 def _gate(name: str, theta, dtype):

@@ -131,22 +131,28 @@ def _stacked_angle(gates: Sequence[Gate], x, w):
     )
 
 
-def _fuse(gates: Sequence[Gate], qubit: int, x, w) -> Matrix:
-    """The product (later gates on the left) of the gates in ``gates`` acting on ``qubit``."""
-    matrix = IDENTITY
-    for gate in gates:
-        if gate.qubits == (qubit,):
-            matrix = matmul(gate_matrix(gate.name, gate_angle(gate, x, w)), matrix)
-    return matrix
+#: The rows of a two-qubit pass's matrix after its CNOT: rows 10 and 11 (control 1) swap.
+CNOT_ROWS = (0, 1, 3, 2)
+
+
+def pass_gates(op: Op) -> list[tuple[Gate, ...]]:
+    """The single-qubit gates of a pass on each of its qubits, in order; in a two-qubit pass,
+    its CNOT comes after them (:data:`CNOT_ROWS`)."""
+    return [tuple(gate for gate in op.gates if gate.qubits == (q,)) for q in op.qubits]
 
 
 def op_matrix(op: Op, x, w) -> Matrix:
     """The matrix of a pass, on the basis ordered by (bits of op.qubits) big-endian."""
-    if len(op.qubits) == 1:
-        return _fuse(op.gates, op.qubits[0], x, w)
-    control, target = op.qubits
-    local = kron(_fuse(op.gates, control, x, w), _fuse(op.gates, target, x, w))
-    return [local[i ^ 1] if i & 2 else local[i] for i in range(4)]  # CNOT swaps rows 10 and 11
+    fused = []
+    for gates in pass_gates(op):
+        matrix = IDENTITY
+        for gate in gates:
+            matrix = matmul(gate_matrix(gate.name, gate_angle(gate, x, w)), matrix)
+        fused.append(matrix)
+    if len(fused) == 1:
+        return fused[0]
+    local = kron(*fused)
+    return [local[row] for row in CNOT_ROWS]
 
 
 def factor_angles(program: FusedProgram, x, w) -> list[tuple[list[int], list[tuple[str, object]]]]:
