@@ -59,9 +59,10 @@ _DTYPES = {"complex64": np.float32, "complex128": np.float64}
 _BLOCK_SIZE = 64
 _STRATEGIES = ("auto", "sweep", "contraction")
 # "auto" contracts where the contraction order costs at most this many times the sweep's
-# multiply-adds. Measured with both strategies forced, B = 64 (qrkt ansatz): at a cost ratio of
-# 1.5 (L = 4, n = 8) contraction's gradient was 2.8x faster and its forward pass 2x slower; at
-# 3.2 (L = 4, n = 12) the sweep was 3x faster in the forward pass and 1.7x in the gradient.
+# multiply-adds. Measured with the `strategy` option forced each way (B = 64, `qrkt` ansatz,
+# medians of `benchmarks.timing` in one process): at a cost ratio of 1.5 (L = 4, n = 8)
+# contraction's gradient was 2.8x faster and its forward pass 2x slower; at 3.2 (L = 4, n = 12)
+# the sweep was 3x faster in the forward pass and 1.7x in the gradient.
 _CONTRACTION_MAX_COST = 2.0
 # From this width on, a block of the sweep's state outgrows the cache and its passes are bound
 # by memory: at L = 4, n = 14 (ratio 2.3) contraction's gradient was 2.9x faster, its forward

@@ -6,8 +6,8 @@ product of one Bloch component per letter. Each qubit's Bloch vector starts at `
 ``(0, 0, 1)`` and is turned by each of its gates (RX, RY and RZ rotate it about their axis by
 their angle; H swaps X and Z and negates Y), qubits with the same gates at once; components
 zero by structure are never computed. The products are one gather and one reduction. For a
-thesis layer (6 qubits) this is about a tenth of the operations that building each qubit's
-state and reading it would trace.
+thesis layer (``qrkt``, 6 qubits) the forward pass traces 69 operations, against 197 when each
+qubit's state was built and read (``len(jax.make_jaxpr(fn)(x, w).eqns)``).
 """
 
 from __future__ import annotations
