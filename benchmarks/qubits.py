@@ -61,7 +61,7 @@ import matplotlib
 import numpy as np
 
 from benchmarks.recording import int_list, name_list, run_record, save_figure, write_report
-from benchmarks.timing import Settings, gradient, time_calls
+from benchmarks.timing import Settings, compiled_mib, gradient, time_calls
 from qrkt.backends.bridge import expectation_function
 from qrkt.backends.fused_program import compile_program
 from qrkt.backends.registry import backend_entry
@@ -307,10 +307,9 @@ def _measure(
 def _call(fn: Callable[..., object], x: jax.Array, w: jax.Array, settings: Settings) -> Call:
     compiled = jax.jit(fn).lower(x, w).compile()
     _, times = time_calls(compiled, x, w, settings)
-    stats = compiled.memory_analysis()
     return Call(
         round(statistics.median(times) * 1e3, 4),
-        round((stats.output_size_in_bytes + stats.temp_size_in_bytes) / 2**20, 6),
+        compiled_mib(compiled),
         peak_rss_mib(lambda: jax.block_until_ready(compiled(x, w))),
     )
 

@@ -58,11 +58,13 @@ def run_record(started: datetime, clock: float) -> dict[str, object]:
     }
 
 
-def write_report(path: Path, report: dict[str, object]) -> None:
-    """Write a benchmark's results as JSON (its folder made if needed) and say so."""
+def write_report(path: Path, report: dict[str, object], *, quiet: bool = False) -> None:
+    """Write a benchmark's results as JSON (its folder made if needed) and, unless ``quiet``,
+    say so."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {path} ({report['elapsed_s']} s)")
+    if not quiet:
+        print(f"wrote {path} ({report['elapsed_s']} s)")
 
 
 def save_figure(figure: Figure, out: Path, suffix: str) -> None:

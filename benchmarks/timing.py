@@ -20,22 +20,38 @@ class Settings:
     max_repeats: int
 
 
+#: Past this many budgets, calls stop at two steady ones even below ``min_repeats``: a call of
+#: seconds varies little relative to itself, and five of them would take minutes.
+SLOW_BUDGETS = 5
+
+
 def time_calls(
     fn: Callable[..., object], x: jax.Array, w: jax.Array, s: Settings
 ) -> tuple[float, list[float]]:
-    """The first call's time and the steady times of repeated calls (seconds)."""
+    """The first call's time and the steady times of repeated calls (seconds): until the budget
+    is spent, at least ``min_repeats`` (two once they have spent ``SLOW_BUDGETS`` budgets) and
+    at most ``max_repeats``."""
     start = time.perf_counter()
     jax.block_until_ready(fn(x, w))
     first = time.perf_counter() - start
     times: list[float] = []
-    deadline = time.perf_counter() + s.budget_s
-    while len(times) < s.min_repeats or (
-        len(times) < s.max_repeats and time.perf_counter() < deadline
-    ):
+    begun = time.perf_counter()
+    while len(times) < s.max_repeats:
+        spent = time.perf_counter() - begun
+        slow = s.budget_s > 0 and len(times) >= 2 and spent >= SLOW_BUDGETS * s.budget_s
+        if spent >= s.budget_s and (len(times) >= s.min_repeats or slow):
+            break
         start = time.perf_counter()
         jax.block_until_ready(fn(x, w))
         times.append(time.perf_counter() - start)
     return first, times
+
+
+def compiled_mib(compiled: jax.stages.Compiled) -> float:
+    """The memory XLA assigns to a compiled call's outputs and temporaries (MiB): what the call
+    allocates beyond its arguments, exact and reproducible, blind to memory outside XLA."""
+    stats = compiled.memory_analysis()
+    return round((stats.output_size_in_bytes + stats.temp_size_in_bytes) / 2**20, 6)
 
 
 def gradient(fn: Fn) -> Callable[[jax.Array, jax.Array], tuple[jax.Array, jax.Array]]:

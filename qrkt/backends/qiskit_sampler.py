@@ -81,8 +81,8 @@ class QiskitSamplerBackend(QiskitDeviceBackend):
     )
     conformance_variants: ClassVar[dict[str, ConformanceVariant]] = {
         "aer": ConformanceVariant({"seed": 7}),
-        "braket_local": ConformanceVariant(
-            {"device": "braket_local"}, requires=("qiskit_braket_provider",)
+        "braket_local": ConformanceVariant(  # shots: as BraketBackend's variant
+            {"device": "braket_local", "shots": 1000}, requires=("qiskit_braket_provider",)
         ),
     }
     # An instance reports its device's width; 156 qubits is the widest such device (IBM's).
