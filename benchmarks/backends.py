@@ -80,7 +80,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "backends.json"
 HOST_BACKENDS = ("qiskit_aer", "ibm_runtime", "cirq", "tfq")
 ADJOINT_HOST_BACKENDS = ("tfq",)
 HOST_MAX_BATCH = 64
-MAX_CALL_S = 30.0
+MAX_CALL_S = 30.0  # default --max-call-s: seconds a gradient call may be estimated to take
 FULL = Settings(budget_s=2.0, min_repeats=5, max_repeats=200)
 QUICK = Settings(budget_s=0.05, min_repeats=3, max_repeats=20)
 
@@ -206,13 +206,14 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--budget-s",
         type=float,
-        help=f"seconds of steady calls a measurement (default {FULL.budget_s})",
+        help=f"seconds of steady calls per measurement (default {FULL.budget_s})",
     )
     parser.add_argument(
         "--max-call-s",
         type=float,
         default=MAX_CALL_S,
-        help=f"skip a candidate whose gradient is estimated slower a call (default {MAX_CALL_S})",
+        help="do not time a candidate whose gradient is estimated to take longer than this many "
+        f"seconds a call (default {MAX_CALL_S})",
     )
     args = parser.parse_args(argv)
     args.widths = args.widths or ([2, 4] if args.quick else [2, 4, 6, 8, 10, 12])
