@@ -12,9 +12,9 @@ circuit allows it, else its statevector strategies; the strategy column says whi
 is ``jax``'s time over the fastest other candidate's measured in that cell (below 1: ``jax`` is
 faster); the compile ratio is over TensorCircuit's gradient compile time; memory is the
 gradient's XLA buffers (``jax``'s, then TensorCircuit's) next to the batch's state (``B 2^n``
-complex64 amplitudes). Candidates not
-timed because they were estimated too slow (``over_budget``) are named with their estimate:
-they were not the fastest unless ``jax`` itself was slower than that estimate.
+complex64 amplitudes). Candidates not timed because they were estimated too slow
+(``over_budget``) are named with their estimate: they were not the fastest unless ``jax``
+itself was slower than that estimate.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from qrkt.backends.jax_statevector import JaxStatevectorBackend
 from qrkt.circuits.ansatz import build_ansatz
 
 JAX = ("jax-clifford", "jax")  # the product-state readout where it applies, else the statevector
-COMPILE_RIVAL = "tensorcircuit"
+TENSORCIRCUIT = "tensorcircuit"  # the reference for compile time and memory
 TIME_GOAL = 1.0  # jax no slower than the fastest other candidate
 MEMORY_GOAL = 2.0  # gradient memory within 2x the batch's state ...
 SMALL_MIB = 1.0  # ... where it matters: fixed buffers dominate below a MiB
@@ -50,7 +50,7 @@ class Row:
     strategy: str
     forward_rival: dict | None
     grad_rival: dict | None
-    compile_rival: dict | None
+    tensorcircuit: dict | None
     over_budget: list[dict]
 
     def ratio(self, kind: str) -> float | None:
@@ -59,14 +59,14 @@ class Row:
 
     @property
     def compile_ratio(self) -> float | None:
-        rival = self.compile_rival
-        if rival is None or rival["compile_grad_s"] <= 0:
+        tc = self.tensorcircuit
+        if tc is None or tc["compile_grad_s"] <= 0:
             return None
-        return self.jax["compile_grad_s"] / rival["compile_grad_s"]
+        return self.jax["compile_grad_s"] / tc["compile_grad_s"]
 
     @property
     def memory_to_tensorcircuit(self) -> float | None:
-        mib = (self.compile_rival or {}).get("grad_mib")
+        mib = (self.tensorcircuit or {}).get("grad_mib")
         return None if not mib or self.jax.get("grad_mib") is None else self.jax["grad_mib"] / mib
 
     @property
@@ -111,7 +111,7 @@ def rows(reports: Iterable[dict]) -> list[Row]:
                 _strategy(key, name),
                 min(others, key=lambda m: m["forward_ms"], default=None),
                 min(others, key=lambda m: m["grad_ms"], default=None),
-                by_backend.get(COMPILE_RIVAL),
+                by_backend.get(TENSORCIRCUIT),
                 [s for n, s in skipped.get(key, {}).items() if n not in by_backend],
             )
         )
@@ -165,7 +165,7 @@ def _summary(table: list[Row]) -> list[str]:
 def _line(row: Row) -> str:
     ansatz, layers, n, batch = row.key
     jax = row.jax
-    tc = row.compile_rival or {}
+    tc = row.tensorcircuit or {}
     mib = ("-" if m.get("grad_mib") is None else _n(m["grad_mib"]) for m in (jax, tc))
     memory = " / ".join([*mib, _n(jax["state_mib"])])
     compile_s = f"{jax['compile_grad_s']:.1f} / " + (f"{tc['compile_grad_s']:.1f}" if tc else "-")
