@@ -22,16 +22,21 @@ def add_parser(commands: Commands) -> None:
         description="Score a GAN run's EMA generator against held-out real images with FID, KID "
         "and IS computed on a classifier qrkt trains on the real data (cached; no download), "
         "the share of images that classifier recognises (top class probability >= 0.9) and how "
-        "evenly they cover the classes. The real-vs-real floor and the untrained generator's "
-        "ceiling use the same sample count; the ceiling always runs on the exact jax simulator "
-        "(it does not depend on the device). Writes evaluation-NAME.json and three grids: the "
-        "first 64 samples, and the 64 the classifier is most and least sure of. The numbers are "
-        "classifier-based: never compare them with Inception-based ones.",
+        "evenly they cover the classes. The real-vs-real floor (training images) and the "
+        "untrained generator's ceiling use the same sample count; the ceiling always runs on "
+        "the exact jax simulator (it does not depend on the device). Writes "
+        "evaluation-NAME.json and three grids: the first 64 samples, and the 64 the classifier "
+        "is most and least sure of. The numbers are classifier-based: never compare them with "
+        "Inception-based ones.",
     )
     parser.add_argument("--workdir", type=workdir, required=True, help="a GAN run's directory")
     parser.add_argument("--data-dir", help="directory of the dataset's files (default: the run's)")
     parser.add_argument(
-        "--samples", type=int, metavar="N", help="images per score (default: all held-out images)"
+        "--samples",
+        type=int,
+        metavar="N",
+        help="images per score, against every held-out image (default: 1000, or the training "
+        "images where fewer)",
     )
     parser.add_argument(
         "--classifier",
@@ -74,14 +79,16 @@ def run(args: argparse.Namespace) -> int:
             "qrkt: warning: the real-vs-real KID is negative "
             f"({_with_spread(floor['kid'], floor['kid_std'])}): with {count} images the unbiased "
             "estimator's noise is larger than the distance it measures; read every KID only to "
-            "within its ±, and pass more --samples (up to every held-out image, the default)",
+            "within its ±, and pass more --samples",
             file=sys.stderr,
         )
     grids, shown = result["grids"], min(GRID, count)
     print(
-        f"\n{count} images each, against {count} held-out images; {result['metrics']} (its "
-        f"held-out accuracy {result['classifier_held_out_accuracy']:.3f}); recognisable: top "
-        f"class probability >= {result['recognisable_threshold']}. Wrote evaluation-"
+        f"\n{count} images each, against {result['held_out']} held-out images; "
+        f"{result['metrics']} (its held-out accuracy "
+        f"{result['classifier_held_out_accuracy']:.3f}); recognisable: top class probability "
+        f">= {result['recognisable_threshold']} (true of {result['held_out_recognisable']:.1%} "
+        f"of the held-out images, which it never trained on). Wrote evaluation-"
         f"{result['name']}.json, {grids['samples']} (the first {shown} samples), "
         f"{grids['most_sure']} and {grids['least_sure']} (the {shown} the classifier is most "
         f"and least sure of) in {args.workdir}"

@@ -1,6 +1,7 @@
 """QRKT-GAN (REFERENCE §5): TransGAN-style generator and discriminator of QRKT blocks, with
 circuits in attention and feed-forward layers (or none: the classical TransGAN baseline), the
-WGAN-GP-eps loss, DiffAugment, a generator EMA, and classifier-based FID, KID and IS.
+non-saturating loss with R1 or REFERENCE §5's WGAN-GP-eps with DiffAugment, a generator EMA,
+and classifier-based FID, KID, IS, recognisable share and class coverage.
 
 ``train_gan(GanTrainConfig(preset="digits-qgan"), "runs/gan")`` trains and writes the run's
 checkpoints, metrics, sample grids and summary; ``evaluate_gan("runs/gan", backend=...)``

@@ -11,6 +11,8 @@ from qrkt.models import TABLEAUS, CircuitConfig, ModelConfigError
 
 #: The method of the generator's last stage (REFERENCE §5).
 LAST_STAGE = "rk4_enh"
+#: What the discriminator's score can read (:attr:`GanConfig.critic_readout`).
+CRITIC_READOUTS = ("class_token", "all_tokens")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +33,10 @@ class GanConfig:
         number of encoder blocks.
       circuit: the circuit of every quantum layer of both networks; ``None`` is the classical
         TransGAN baseline of the same structure.
+      output_kernel: the side of the generator's last convolution, tokens to image channels
+        (1: REFERENCE §5's 1x1 convolution; 3 smooths neighbouring pixels together).
+      critic_readout: what the discriminator's ``Dense(1)`` reads: ``class_token`` (REFERENCE
+        §5) or ``all_tokens``, the class token and every patch token, flattened.
     """
 
     image_shape: tuple[int, int, int]
@@ -46,6 +52,8 @@ class GanConfig:
     critic_mlp: int
     critic_depth: int
     circuit: CircuitConfig | None = None
+    output_kernel: int = 1
+    critic_readout: str = "class_token"
 
     def __post_init__(self) -> None:
         for label in (
@@ -58,6 +66,7 @@ class GanConfig:
             "critic_heads",
             "critic_mlp",
             "critic_depth",
+            "output_kernel",
         ):
             check_int(label, getattr(self, label), minimum=1, error=ModelConfigError)
         if not self.widths:
@@ -71,6 +80,11 @@ class GanConfig:
                 )
         for depth in self.depths:
             check_int("every depth", depth, minimum=0, error=ModelConfigError)
+        if self.critic_readout not in CRITIC_READOUTS:
+            raise ModelConfigError(
+                f"critic_readout must be one of {', '.join(CRITIC_READOUTS)}, got "
+                f"{self.critic_readout!r}; class_token is REFERENCE §5's"
+            )
         if len(self.depths) != len(self.widths) - 1:
             raise ModelConfigError(
                 f"depths gives the encoder blocks of every stage but the last (an RK4_ENH "

@@ -1,13 +1,13 @@
 """Classifier-based FID, KID and IS of a trained GAN, with their floor and ceiling, and how
 many of its images the classifier recognises, over how many classes.
 
-Every score compares N images with the same N held-out real images (the validation split):
-``real`` is N training images (the floor: what a perfect generator would score at this N),
-``generated`` the run's EMA generator on the chosen backend, ``untrained`` the generator at its
-initial weights (the ceiling), always on the exact local ``jax`` simulator: the ceiling is a
-property of the initial weights, not of a device. Features and probabilities come from
-:mod:`qrkt.gan.classifier`, not Inception: the numbers are comparable with each other, never
-with Inception-based scores.
+Every score compares N images (1,000 by default) with every held-out real image (the
+validation split): ``real`` is N training images (the floor: what a perfect generator would
+score at this N), ``generated`` the run's EMA generator on the chosen backend, ``untrained``
+the generator at its initial weights (the ceiling), always on the exact local ``jax``
+simulator: the ceiling is a property of the initial weights, not of a device. Features and
+probabilities come from :mod:`qrkt.gan.classifier`, not Inception: the numbers are comparable
+with each other, never with Inception-based scores.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ CEILING_BACKEND = "jax"
 """Where the untrained generator runs, whatever the backend: the exact simulator, here."""
 GRID = 64
 """Samples per grid."""
+SAMPLES = 1000
+"""Images per score by default (fewer where the training split has fewer)."""
 
 
 class EvaluationProgress(Protocol):
@@ -95,7 +97,8 @@ def evaluate_gan(
       workdir: a GAN run's directory (:func:`qrkt.gan.train_gan`).
       backend, backend_options: where the trained generator's circuits run; the untrained
         generator (the ceiling) runs on the exact ``jax`` simulator whatever they are.
-      samples: N, at most (and by default) the held-out images.
+      samples: N, the images of each score (default :data:`SAMPLES`); at most the training
+        images, since the floor takes N of them.
       classifier: the feature classifier's checkpoint; trained there if absent (default: the
         work directory's ``feature_classifier.ckpt``).
       data_dir: the dataset's files (default: the run's).
@@ -121,7 +124,7 @@ def evaluate_gan(
     trained = load_generator(workdir)
     model, config = trained.model, trained.train_config
     data = load_gan_data(config.dataset, data_dir or config.data_dir, model.image_shape)
-    count = min(samples or len(data.held_out), len(data.held_out), len(data.train))
+    count = min(samples or SAMPLES, len(data.train))
     path = Path(classifier or workdir / "feature_classifier.ckpt")
     stage(f"{'loading' if path.exists() else 'training'} the feature classifier {path}")
     network = feature_classifier(data, path)
@@ -144,7 +147,7 @@ def evaluate_gan(
     initial = jax.jit(generator.init)(init_keys(config.seed)[0], latents[:1])
     untrained = generate(model, initial, latents, backend=CEILING_BACKEND, progress=progress)
     stage("scoring")
-    reference, _ = network(data.held_out[:count])
+    reference, held_out_probabilities = network(data.held_out)
     outputs = {
         "real": network(data.train[:count]),
         "generated": network(generated),
@@ -163,9 +166,11 @@ def evaluate_gan(
         "backend": backend_name,
         "name": name,
         "samples": count,
+        "held_out": len(data.held_out),
         "classes": data.num_classes,
         "metrics": LABEL,
         "recognisable_threshold": CONFIDENT,
+        "held_out_recognisable": recognisable(held_out_probabilities),
         "classifier_held_out_accuracy": network.held_out_accuracy,
         **{key: scores(*output, reference) for key, output in outputs.items()},
         "untrained_backend": CEILING_BACKEND,

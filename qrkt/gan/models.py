@@ -55,8 +55,8 @@ class Generator(_Network):
 
     ``Dense`` to a ``grid x grid`` token grid; then per stage a learned position embedding and
     its blocks (encoder blocks, the last stage one RK4_ENH block), with a sub-pixel up-sampling
-    between stages (``Dense(d -> 4 d')`` then :func:`pixel_shuffle`); a 1x1 convolution to the
-    image channels and ``tanh``.
+    between stages (``Dense(d -> 4 d')`` then :func:`pixel_shuffle`); a convolution to the
+    image channels (1x1 unless :attr:`GanConfig.output_kernel` says otherwise) and ``tanh``.
     """
 
     @nn.compact
@@ -84,7 +84,8 @@ class Generator(_Network):
                 stage = EncoderBlock(**block, name=f"stage{index + 1}")
                 tokens = repeat(stage, config.depths[index], tokens)
         images = tokens.reshape(latent.shape[0], side, side, config.widths[-1])
-        return jnp.tanh(nn.Conv(config.image_shape[-1], (1, 1), name="to_image")(images))
+        kernel = (config.output_kernel, config.output_kernel)
+        return jnp.tanh(nn.Conv(config.image_shape[-1], kernel, name="to_image")(images))
 
 
 class Discriminator(_Network):
@@ -92,7 +93,7 @@ class Discriminator(_Network):
 
     :class:`~qrkt.models.PatchEmbedding` (patches and their position embedding), a learned
     class token in front (its parameter is its position too), encoder blocks, LayerNorm, and
-    ``Dense(1)`` on the class token.
+    ``Dense(1)`` on the class token (or on every token, :attr:`GanConfig.critic_readout`).
     """
 
     @nn.compact
@@ -107,4 +108,8 @@ class Discriminator(_Network):
         tokens = jnp.concatenate([token.astype(tokens.dtype), tokens], axis=1)
         block = EncoderBlock(**self.block(config.critic_heads, config.critic_mlp), name="encoders")
         tokens = nn.LayerNorm(name="norm")(repeat(block, config.critic_depth, tokens))
-        return nn.Dense(1, name="score")(tokens[:, 0])[:, 0]
+        if config.critic_readout == "all_tokens":
+            read = tokens.reshape(tokens.shape[0], -1)
+        else:
+            read = tokens[:, 0]
+        return nn.Dense(1, name="score")(read)[:, 0]

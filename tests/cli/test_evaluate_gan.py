@@ -39,9 +39,11 @@ def _fake_evaluation(floor_kid: float) -> Any:
             "backend": "jax",
             "name": name,
             "samples": 40,
+            "held_out": 360,
             "classes": 10,
             "metrics": "classifier-based",
             "recognisable_threshold": 0.9,
+            "held_out_recognisable": 0.95,
             "classifier_held_out_accuracy": 0.97,
             "real": _scores(floor_kid, 0.00123),
             "generated": _scores(0.0123456, 0.0045678),
@@ -77,6 +79,8 @@ def test_evaluate_gan_prints_its_stages_scores_and_files(
     assert lines[5].startswith("generator (EMA, step 1200) on jax")
     assert lines[6].startswith("untrained generator (ceiling, exact jax simulation)")
     assert "1.23 ± 0.20" in lines[6]
+    assert "40 images each, against 360 held-out images;" in lines[-1]
+    assert "(true of 95.0% of the held-out images, which it never trained on)" in lines[-1]
     assert lines[-1].endswith(
         "Wrote evaluation-mine.json, samples-mine.png (the first 40 samples), "
         "samples-mine-most-sure.png and samples-mine-least-sure.png (the 40 the classifier is "
@@ -97,5 +101,5 @@ def test_a_negative_floor_kid_is_kept_and_warned_about(
     assert captured.err.splitlines()[-1] == (
         "qrkt: warning: the real-vs-real KID is negative (-0.0023 ± 0.0012): with 40 images the "
         "unbiased estimator's noise is larger than the distance it measures; read every KID only "
-        "to within its ±, and pass more --samples (up to every held-out image, the default)"
+        "to within its ±, and pass more --samples"
     )

@@ -20,13 +20,20 @@ RECORD = {"epoch": 1, "critic_loss": 1.5, "generator_loss": 0.75, "epoch_seconds
     [
         (
             [],
+            "ns-r1",
+            0.1,
+            "epoch 1: critic loss 1.5000 (real score 1.0000, fake score -1.0000, R1 2.0000), "
+            "generator loss 0.7500; 2.0 s",
+        ),
+        (
+            ["--loss", "wgan-gp-eps"],
             "wgan-gp-eps",
             0.1,
             "epoch 1: critic loss 1.5000 (Wasserstein 0.5000, penalty 0.2500), generator loss "
             "0.7500; 2.0 s",
         ),
         (
-            ["--loss", "ns-r1", "--r1-gamma", "0.5"],
+            ["--r1-gamma", "0.5"],
             "ns-r1",
             0.5,
             "epoch 1: critic loss 1.5000 (real score 1.0000, fake score -1.0000, R1 2.0000), "

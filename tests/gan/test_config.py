@@ -7,16 +7,17 @@ from qrkt.errors import TrainingError
 from qrkt.gan import GAN_PRESETS, GanConfig, GanTrainConfig, describe_gan_preset, get_gan_preset
 from qrkt.gan.config import qubits
 from qrkt.gan.presets import gan_parameter_counts
+from qrkt.gan.training import REFERENCE_RECIPE
 from qrkt.models import ModelConfigError
 
 QUANTUM = get_gan_preset("digits-qgan").model
 
 
 def test_digits_qgan_counts_its_circuits_by_width() -> None:
-    # Stage 1: one encoder (4 attention + 1 MLP circuits); stage 2: RK4_ENH, 4 stages x 5.
-    assert QUANTUM.generator_circuits == Counter({8: 25})
+    # Stage 1: two encoders (4 attention + 1 MLP circuits each); stage 2: RK4_ENH, 4 stages x 5.
+    assert QUANTUM.generator_circuits == Counter({8: 30})
     assert QUANTUM.discriminator_circuits == Counter({8: 10})  # two encoders
-    assert qubits(QUANTUM.generator_circuits) == 200
+    assert qubits(QUANTUM.generator_circuits) == 240
     assert QUANTUM.max_qubits == 8
     classical = get_gan_preset("digits-transgan").model
     assert classical.generator_circuits == Counter() and classical.max_qubits == 0
@@ -39,7 +40,8 @@ def test_quantum_gan_has_fewer_parameters_than_its_baseline() -> None:
 
 def test_describe_names_the_circuits_by_width() -> None:
     text = describe_gan_preset("digits-qgan")
-    assert "generator circuits     25 x 8 qubits (200 qubits in all)" in text
+    assert "generator circuits     30 x 8 qubits (240 qubits in all)" in text
+    assert "3x3 output convolution" in text and "reads all tokens" in text
     assert "discriminator circuits 10 x 8 qubits (80 qubits in all)" in text
     assert "at most 8 qubits each" in text
     assert "(classical)" in describe_gan_preset("digits-transgan")
@@ -58,6 +60,12 @@ def test_config_round_trips_through_a_dict() -> None:
         ({"patch": 3}, "does not split into 3x3 patches"),
         ({"critic_heads": 3}, "critic_hidden 8 does not divide into 3 heads"),
         ({"latent": 0}, "latent must be an integer >= 1, got 0"),
+        ({"output_kernel": 0}, "output_kernel must be an integer >= 1, got 0"),
+        (
+            {"critic_readout": "mean"},
+            "critic_readout must be one of class_token, all_tokens, got 'mean'; class_token is "
+            "REFERENCE §5's",
+        ),
     ],
 )
 def test_inconsistent_configs_say_what_to_change(change: dict, message: str) -> None:
@@ -75,7 +83,7 @@ def test_qrkt_describe_knows_the_gan_presets(capsys: pytest.CaptureFixture[str])
     from qrkt.cli import main
 
     assert main(["describe", "digits-qgan"]) == 0
-    assert "generator circuits     25 x 8 qubits" in capsys.readouterr().out
+    assert "generator circuits     30 x 8 qubits" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -100,15 +108,18 @@ def test_an_unknown_loss_or_a_bad_r1_weight_is_refused(settings: dict, message: 
     assert str(error.value) == message
 
 
-def test_the_loss_is_reference_s_by_default_and_cannot_change_on_resume() -> None:
-    """Runs stored before the loss was a setting load as WGAN-GP-eps runs; a resumed run keeps
-    its loss and its R1 weight."""
-    stored = GanTrainConfig(preset="digits-qgan")
+def test_runs_stored_before_the_loss_was_a_setting_load_as_wgan_gp_eps_runs() -> None:
+    """The default loss is ns-r1 now; runs stored before the loss was a setting trained with
+    WGAN-GP-eps and load as such; a resumed run keeps its loss and its R1 weight."""
+    stored = GanTrainConfig(preset="digits-qgan", **REFERENCE_RECIPE)
     older = {
         key: value for key, value in stored.to_dict().items() if key not in ("loss", "r1_gamma")
     }
     assert GanTrainConfig.from_dict(older) == stored and stored.loss == "wgan-gp-eps"
-    requested = GanTrainConfig(preset="digits-qgan", loss="ns-r1", r1_gamma=0.0)
+    assert GanTrainConfig(preset="digits-qgan").loss == "ns-r1"
+    requested = GanTrainConfig(
+        preset="digits-qgan", **{**REFERENCE_RECIPE, "loss": "ns-r1"}, r1_gamma=0.0
+    )
     assert stored.differences(requested) == [
         "loss: 'wgan-gp-eps' vs 'ns-r1'",
         "r1_gamma: 0.1 vs 0.0",

@@ -1,4 +1,5 @@
 import ast
+import dataclasses
 from pathlib import Path
 
 import jax
@@ -68,3 +69,19 @@ def test_a_quantum_config_needs_a_factory() -> None:
     config = get_gan_preset("digits-qgan").model
     with pytest.raises(QrktError, match="a quantum GAN configuration needs a quantum_layer"):
         Discriminator(config).init(jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, 1)))
+
+
+@pytest.mark.parametrize(("readout", "features"), [("class_token", 8), ("all_tokens", 17 * 8)])
+def test_the_critic_reads_its_class_token_or_every_token(readout: str, features: int) -> None:
+    config = dataclasses.replace(get_gan_preset("digits-transgan").model, critic_readout=readout)
+    images = jnp.zeros((1, 8, 8, 1))
+    params = jax.eval_shape(Discriminator(config).init, jax.random.PRNGKey(0), images)["params"]
+    assert params["score"]["kernel"].shape == (features, 1)  # the class token and 16 patches
+
+
+@pytest.mark.parametrize("kernel", [1, 3])
+def test_the_generator_ends_in_a_convolution_of_its_output_kernel(kernel: int) -> None:
+    config = dataclasses.replace(get_gan_preset("digits-transgan").model, output_kernel=kernel)
+    latents = jnp.zeros((1, config.latent))
+    params = jax.eval_shape(Generator(config).init, jax.random.PRNGKey(0), latents)["params"]
+    assert params["to_image"]["kernel"].shape == (kernel, kernel, 8, 1)
