@@ -27,6 +27,7 @@ scored again without training.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import sys
@@ -118,7 +119,7 @@ def _sized(config: GanTrainConfig, epochs: int | None, quick: bool) -> GanTrainC
     if quick:
         rows = 2 * config.critic_steps * config.batch_size
         changes |= {"limit": rows, "grid_samples": 16}
-    return GanTrainConfig(**{**config.to_dict(), **changes})
+    return dataclasses.replace(config, **changes)
 
 
 def _run(

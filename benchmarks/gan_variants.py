@@ -99,9 +99,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"floor (real): {_shown(floor)}", flush=True)
     rows = []
     for name, text in variants:
-        model, config = _variant(args.preset, name, json.loads(text), args.data_dir)
+        changes = json.loads(text)
+        model, config = _variant(args.preset, name, changes, args.data_dir)
         row = _train(name, model, config, data, classifier, reference, seconds, every, samples)
-        rows.append({"variant": name, "changes": json.loads(text), **row})
+        rows.append({"variant": name, "changes": changes, **row})
     report = {
         **run_record(started, clock),
         "metrics": LABEL,
@@ -125,13 +126,13 @@ def _variant(
             f"variant {name!r} changes {', '.join(sorted(unknown))}, which is no field of "
             f"GanConfig or GanTrainConfig; use fields such as {', '.join(sorted(MODEL_FIELDS))}"
         )
-    base = get_gan_preset(preset).model.to_dict()
-    model = GanConfig.from_dict({**base, **{k: v for k, v in changes.items() if k in MODEL_FIELDS}})
+    named = get_gan_preset(preset)
+    architecture = {k: v for k, v in changes.items() if k in MODEL_FIELDS}
+    model = GanConfig.from_dict({**named.model.to_dict(), **architecture})
     train = {k: v for k, v in changes.items() if k in TRAIN_FIELDS}
     if "augment" in train:
         train["augment"] = tuple(train["augment"])
-    dataset = get_gan_preset(preset).dataset
-    return model, GanTrainConfig(preset=preset, dataset=dataset, data_dir=data_dir, **train)
+    return model, GanTrainConfig(preset=preset, dataset=named.dataset, data_dir=data_dir, **train)
 
 
 def _train(

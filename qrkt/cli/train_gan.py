@@ -21,7 +21,8 @@ def add_parser(commands: Commands) -> None:
         help="train a GAN preset (QRKT-GAN or TransGAN); resumable",
         description="Train a GAN preset: by default the non-saturating loss with an R1 penalty, "
         "Adam 5e-4 with betas (0, 0.99), 2 critic steps per generator step, no augmentation, an "
-        "EMA of the generator (the recipe benchmarks/gan.py measured on the 8x8 digits); "
+        "EMA of the generator (the recipe benchmarks/gan_variants.py measured best on the 8x8 "
+        "digits); "
         "REFERENCE §5's is --loss wgan-gp-eps --learning-rate 1e-4 --critic-steps 5 --augment "
         "color,translation,cutout. Writes checkpoints, metrics.jsonl, summary.json and a sample "
         "grid per epoch (samples/) to --workdir.",

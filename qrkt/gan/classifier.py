@@ -139,8 +139,8 @@ def _apply_function(network: FeatureCnn) -> Any:
 def outliers(key: jax.Array, images: jax.Array, labels: jax.Array) -> jax.Array:
     """As many images as ``images`` that are none of their classes: a third uniform noise in
     ``[-1, 1]``, a third ``images`` with their pixels shuffled (the same intensities, no
-    shape), a third the mean of each image and one of another class (two shapes at once; the
-    image itself where the batch has no other class)."""
+    shape), a third the mean of each image and one of another class (two shapes at once; of
+    any image of the batch where it holds no other class)."""
     noise_key, shuffle_key, blend_key = jax.random.split(key, 3)
     count = len(images)
     flat = images.reshape(count, -1)

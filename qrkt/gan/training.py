@@ -50,8 +50,8 @@ _INIT, _STEPS, _GRID = 0, 1, 2  # streams of the seed's key
 class GanTrainConfig(RunSettings):
     """A GAN training run.
 
-    The defaults are the recipe that ``benchmarks/gan.py`` measured best on the 8x8 digits
-    (issue 19): the non-saturating loss with R1, Adam 5e-4, 2 critic steps, no augmentation.
+    The defaults are the recipe that ``benchmarks/gan_variants.py`` measured best on the 8x8
+    digits (issue 19): the non-saturating loss with R1, Adam 5e-4, 2 critic steps, no augmentation.
     REFERENCE §5's is :data:`REFERENCE_RECIPE`.
 
     Attributes:
