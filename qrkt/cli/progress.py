@@ -100,9 +100,17 @@ class BatchBar:
             self.bar = None
 
 
-def say_if_finished(already_finished: bool, workdir: Path) -> None:
-    """Say that a resumed run had nothing left to do, before its summary."""
-    if already_finished:
+def say_how_it_ended(summary: dict[str, Any], already_finished: bool, workdir: Path) -> None:
+    """Before a run's summary: say that it stopped at its time limit, or, resumed, had
+    nothing left to do."""
+    if summary.get("stopped_by_time_limit"):
+        config = summary["train_config"]
+        print(
+            f"qrkt: the run in {workdir} stopped at its time limit ({config['time_limit']:g} s "
+            f"of training) after {summary['steps']} steps, in epoch {summary['epochs']} of "
+            f"{config['epochs']}; resume it with a longer --time-limit to train on"
+        )
+    elif already_finished:
         print(
             f"qrkt: the run in {workdir} had already trained all its epochs: nothing left to "
             "do; its summary:"

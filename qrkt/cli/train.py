@@ -35,6 +35,12 @@ def add_parser(commands: Commands) -> None:
         ("seed", int, "seed of parameters, data order and dropout"),
         ("limit", int, "train on the first N training samples only"),
         ("checkpoint_every", int, "also checkpoint every N steps within an epoch"),
+        (
+            "time_limit",
+            float,
+            "stop after X seconds of training (compiling not counted), at the step that passes "
+            "it; resumable with a longer limit",
+        ),
     )
     distributed = parser.add_argument_group(
         "several hosts (jax.distributed; the same command on each, --workdir on a shared disk)"
@@ -50,7 +56,7 @@ def add_parser(commands: Commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from qrkt.cli.progress import ProgressBar, all_devices, interrupted, say_if_finished
+    from qrkt.cli.progress import ProgressBar, all_devices, interrupted, say_how_it_ended
     from qrkt.training import TrainConfig, train_and_evaluate
     from qrkt.training.report import THESIS_COLUMNS, thesis_row
 
@@ -62,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         return interrupted(args.workdir)
-    say_if_finished(result.already_finished, args.workdir)
+    say_how_it_ended(result.summary, result.already_finished, args.workdir)
     print()
     print(format_table([THESIS_COLUMNS, thesis_row(result.summary)]))
     print(

@@ -47,6 +47,12 @@ def add_parser(commands: Commands) -> None:
         ("seed", int, "seed of parameters, data order, latents and augmentation"),
         ("limit", int, "train on the first N training images only"),
         ("checkpoint_every", int, "also checkpoint every N generator steps"),
+        (
+            "time_limit",
+            float,
+            "stop after X seconds of training (compiling not counted), at the step that passes "
+            "it; resumable with a longer limit",
+        ),
         ("grid_samples", int, "images in each epoch's sample grid"),
         (
             "r1_gamma",
@@ -76,7 +82,7 @@ def add_parser(commands: Commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from qrkt.cli.progress import ProgressBar, all_devices, interrupted, say_if_finished
+    from qrkt.cli.progress import ProgressBar, all_devices, interrupted, say_how_it_ended
     from qrkt.gan import GanTrainConfig, train_gan
 
     config = build_config(GanTrainConfig, args)
@@ -89,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         return interrupted(args.workdir)
-    say_if_finished(result.already_finished, args.workdir)
+    say_how_it_ended(result.summary, result.already_finished, args.workdir)
     summary = result.summary
     print(
         f"\n{summary['steps']} generator steps in {summary['train_seconds']:.0f} s; generator "

@@ -37,6 +37,10 @@ class GanConfig:
         (1: REFERENCE §5's 1x1 convolution; 3 smooths neighbouring pixels together).
       critic_readout: what the discriminator's ``Dense(1)`` reads: ``class_token`` (REFERENCE
         §5) or ``all_tokens``, the class token and every patch token, flattened.
+      critic_stem: channels of two 3x3 convolutions (leaky ReLU) that the discriminator runs
+        over the image before its patch embedding, a convolutional stem (Xiao et al. 2021,
+        "Early convolutions help transformers see better"); 0: none, REFERENCE §5's linear
+        patch embedding of the pixels.
     """
 
     image_shape: tuple[int, int, int]
@@ -54,6 +58,7 @@ class GanConfig:
     circuit: CircuitConfig | None = None
     output_kernel: int = 1
     critic_readout: str = "class_token"
+    critic_stem: int = 0
 
     def __post_init__(self) -> None:
         for label in (
@@ -80,6 +85,7 @@ class GanConfig:
                 )
         for depth in self.depths:
             check_int("every depth", depth, minimum=0, error=ModelConfigError)
+        check_int("critic_stem", self.critic_stem, minimum=0, error=ModelConfigError)
         if self.critic_readout not in CRITIC_READOUTS:
             raise ModelConfigError(
                 f"critic_readout must be one of {', '.join(CRITIC_READOUTS)}, got "

@@ -27,6 +27,21 @@ def pixel_shuffle(tokens: jax.Array, side: int) -> jax.Array:
     return grid.reshape(batch, (2 * side) ** 2, features // 4)
 
 
+def neighbourhoods(images: jax.Array) -> jax.Array:
+    """``(B, H, W, C)`` images as ``(B, H, W, 9 C)``: each pixel's 3x3 neighbourhood (zero
+    padded), so that a ``Dense`` layer over them is a 3x3 convolution: on CPU, XLA runs small
+    convolutions and their R1 double backward far slower than the matrix products of this form
+    (``benchmarks/results/gan/README.md``)."""
+    height, width = images.shape[1:3]
+    padded = jnp.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    shifted = [
+        padded[:, row : row + height, column : column + width]
+        for row in range(3)
+        for column in range(3)
+    ]
+    return jnp.concatenate(shifted, axis=-1)
+
+
 class _Network(nn.Module):
     """What both networks share: the configuration and the quantum layer factory."""
 
@@ -91,6 +106,7 @@ class Generator(_Network):
 class Discriminator(_Network):
     """Images ``(B, H, W, C)`` to critic scores ``(B,)``.
 
+    A convolutional stem if :attr:`GanConfig.critic_stem` asks for one;
     :class:`~qrkt.models.PatchEmbedding` (patches and their position embedding), a learned
     class token in front (its parameter is its position too), encoder blocks, LayerNorm, and
     ``Dense(1)`` on the class token (or on every token, :attr:`GanConfig.critic_readout`).
@@ -100,6 +116,9 @@ class Discriminator(_Network):
     def __call__(self, images: jax.Array) -> jax.Array:
         self.check_factory()
         config = self.config
+        for index in range(2 if config.critic_stem else 0):
+            images = nn.Dense(config.critic_stem, name=f"stem{index + 1}")(neighbourhoods(images))
+            images = nn.leaky_relu(images, 0.2)
         tokens = PatchEmbedding(config.critic_hidden, config.patch, name="embedding")(images)
         token = self.param(
             "class_token", nn.initializers.normal(0.02), (1, 1, config.critic_hidden)

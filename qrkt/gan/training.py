@@ -70,6 +70,9 @@ class GanTrainConfig(RunSettings):
       seed: initial parameters, data order, latents and augmentations.
       limit: train on the first ``limit`` images of the training split only.
       checkpoint_every: also write the ``last`` checkpoint every this many generator steps.
+      time_limit: stop once the epochs have trained this many seconds (compiling not counted):
+        the epoch under way ends at the generator step that passes it; ``None``: train every
+        epoch.
       grid_samples: images in each epoch's sample grid.
       loss: the loss, a key of :data:`~qrkt.gan.losses.LOSSES`: ``wgan-gp-eps`` (REFERENCE
         §5's) or ``ns-r1`` (non-saturating, with an R1 penalty on the real images).
@@ -93,11 +96,12 @@ class GanTrainConfig(RunSettings):
     seed: int = 0
     limit: int | None = None
     checkpoint_every: int | None = None
+    time_limit: float | None = None
     grid_samples: int = 64
     loss: str = "ns-r1"
     r1_gamma: float = 0.1
 
-    RESUMABLE_CHANGES: ClassVar[tuple[str, ...]] = ("data_dir", "checkpoint_every")
+    RESUMABLE_CHANGES: ClassVar[tuple[str, ...]] = ("data_dir", "checkpoint_every", "time_limit")
 
     def __post_init__(self) -> None:
         check_int(_flag("epochs"), self.epochs, minimum=1, maximum=MAX_EPOCHS, error=TrainingError)
@@ -107,6 +111,7 @@ class GanTrainConfig(RunSettings):
         for label in ("limit", "checkpoint_every"):
             if getattr(self, label) is not None:
                 check_int(_flag(label), getattr(self, label), minimum=1, error=TrainingError)
+        self.check_time_limit(_flag("time_limit"))
         for label in ("learning_rate", "ema_decay", "r1_gamma"):
             check_finite(_flag(label), getattr(self, label), error=TrainingError)
         if not self.learning_rate > 0:

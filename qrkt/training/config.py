@@ -34,6 +34,9 @@ class TrainConfig(RunSettings):
       limit: train on the first ``limit`` samples of the training split only.
       checkpoint_every: also write the ``last`` checkpoint every this many steps within an
         epoch (``None``: at the end of each epoch only).
+      time_limit: stop once the epochs have trained this many seconds (compiling not counted):
+        the epoch under way ends at the step that passes it (:func:`~qrkt.training.loop.
+        train_loop`); ``None``: train every epoch.
     """
 
     preset: str
@@ -50,8 +53,14 @@ class TrainConfig(RunSettings):
     seed: int = 0
     limit: int | None = None
     checkpoint_every: int | None = None
+    time_limit: float | None = None
 
-    RESUMABLE_CHANGES: ClassVar[tuple[str, ...]] = ("epochs", "data_dir", "checkpoint_every")
+    RESUMABLE_CHANGES: ClassVar[tuple[str, ...]] = (
+        "epochs",
+        "data_dir",
+        "checkpoint_every",
+        "time_limit",
+    )
 
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, minimum=1, maximum=MAX_EPOCHS, error=TrainingError)
@@ -62,6 +71,7 @@ class TrainConfig(RunSettings):
         for label in ("limit", "checkpoint_every"):
             if getattr(self, label) is not None:
                 check_int(label, getattr(self, label), minimum=1, error=TrainingError)
+        self.check_time_limit("time_limit")
         if self.decay_steps <= self.warmup_steps:
             raise TrainingError(
                 f"decay_steps ({self.decay_steps}) counts the whole schedule, warm-up included, "

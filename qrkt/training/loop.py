@@ -78,7 +78,8 @@ class EpochEnd:
     Attributes:
       epoch: its number, from 1; step: the steps the run has taken at its end.
       outputs: what its steps kept (:meth:`Training.step`), concatenated by name.
-      samples: the training samples it trained on; seconds: how long its steps took.
+      samples: the training samples it trained on (fewer than an epoch's if the run's time
+        limit ended it); seconds: how long its steps took.
       files: the run's work directory.
     """
 
@@ -183,11 +184,17 @@ def train_loop(run: Run[S], files: WorkDir, *, resume: bool, progress: Progress)
     """Train ``run`` in ``files`` (checked by :func:`~qrkt.training.resume.check_new_run`).
 
     With ``resume``, continue the run there from its ``last`` checkpoint (or from its start,
-    if it has none yet); a run that has trained its epochs returns its stored summary.
+    if it has none yet); a run that has trained its epochs, or its ``time_limit``, returns its
+    stored summary.
+
+    A ``time_limit`` ends the epoch under way at the first step that passes it (the epoch is
+    recorded and checkpointed with the steps it took) and the run there; its summary says
+    ``stopped_by_time_limit``. Resumed with a longer limit, it trains on from the next epoch.
     """
     use_compile_cache()
     checkpoint, at = restore_position(run, files, resume)
-    summary = finished_summary(files, at, run.config.epochs)
+    done = at.epoch >= run.config.epochs or out_of_time(run, at.history)
+    summary = finished_summary(files, at, done)
     if checkpoint is not None and summary is not None:
         logger.info(
             "the run in %s has trained its %d epochs: nothing left to do", files.path, at.epoch
@@ -195,12 +202,22 @@ def train_loop(run: Run[S], files: WorkDir, *, resume: bool, progress: Progress)
         return Outcome(summary, at.history, run.finished(checkpoint), already_finished=True)
     loop = _Loop(run, compile_steps(run, progress), files, progress)
     state, kept = loop.restore_or_init(checkpoint, at)
-    while at.epoch < run.config.epochs:
+    while at.epoch < run.config.epochs and not out_of_time(run, at.history):
         started = time.perf_counter() - at.seconds
         state, end = loop.train_epoch(state, at, kept, started)
         at, kept = loop.end_epoch(state, at, end, started), EpochOutputs()
     summary = loop.write_summary(at.history)
     return Outcome(summary, at.history, loop.training.result(state), already_finished=False)
+
+
+def out_of_time(run: Run[Any], history: list[Record], seconds: float = 0.0) -> bool:
+    """Whether ``run``'s ``time_limit`` is spent by the epochs of ``history`` and ``seconds``
+    of the epoch under way (as process 0 measured it, on every process)."""
+    limit = run.config.time_limit
+    if limit is None:
+        return False
+    spent = sum(record["epoch_seconds"] for record in history) + seconds
+    return run.parallel.main_process_says(spent >= limit)
 
 
 def restore_position(
@@ -274,10 +291,11 @@ class _Loop(Generic[S]):
         run, epoch_steps = self.run, self.run.epoch_steps
         order = epoch_order(run.config.seed, at.epoch, run.train_size)
         self.progress.epoch_started(at.epoch + 1, epoch_steps * run.rows, at.position * run.rows)
-        for position in range(at.position, epoch_steps):
-            rows = training_batch(order, position, run.rows)
+        done = at.position
+        while done < epoch_steps:
+            rows = training_batch(order, done, run.rows)
             state, losses, outputs = self.training.step(state, rows)
-            done = position + 1
+            done += 1
             step = at.epoch * epoch_steps + done
             stop_if_not_finite(self.training.LOSSES, losses, self.files, at.epoch + 1, step)
             kept.add(outputs)
@@ -286,11 +304,16 @@ class _Loop(Generic[S]):
                 here = dataclasses.replace(at, position=done, seconds=elapsed)
                 self.save(self.files.last, self.training.trees(state), kept, here)
             self.progress.step_finished(step, run.rows)
+            if out_of_time(run, at.history, time.perf_counter() - started):
+                logger.info(
+                    "the time limit of %g s is spent at step %d", run.config.time_limit, step
+                )
+                break
         end = EpochEnd(
             epoch=at.epoch + 1,
-            step=(at.epoch + 1) * epoch_steps,
+            step=at.epoch * epoch_steps + done,
             outputs=kept.arrays(),
-            samples=epoch_steps * run.rows,
+            samples=done * run.rows,
             seconds=time.perf_counter() - started,
             files=self.files,
         )
@@ -346,7 +369,10 @@ class _Loop(Generic[S]):
 
     def write_summary(self, history: list[Record]) -> dict[str, Any]:
         """The run's summary, written to ``summary.json``, then what else the run leaves."""
-        summary = self.training.summary(history)
+        summary = {
+            **self.training.summary(history),
+            "stopped_by_time_limit": history[-1]["epoch"] < self.run.config.epochs,
+        }
         if self.run.parallel.is_main_process:
             with writing(self.files.summary):
                 write_json(self.files.summary, summary)

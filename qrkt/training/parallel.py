@@ -114,6 +114,13 @@ class DataParallel:
             multihost_utils.sync_global_devices(name)
 
     @staticmethod
+    def main_process_says(flag: bool) -> bool:
+        """Process 0's ``flag``, on every process: one decision where clocks differ."""
+        if jax.process_count() == 1:
+            return flag
+        return bool(multihost_utils.broadcast_one_to_all(np.asarray(flag)))
+
+    @staticmethod
     def to_host(tree: Any) -> Any:
         """A pytree of global arrays as NumPy arrays, whole, on every process."""
         return multihost_utils.process_allgather(tree, tiled=True)

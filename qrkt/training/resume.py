@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import jax
 import numpy as np
 
-from qrkt.errors import CheckpointError, TrainingError
+from qrkt.errors import CheckpointError, TrainingError, check_finite
 from qrkt.training.checkpoint import Checkpoint
 from qrkt.training.files import check_writable
 from qrkt.training.workdir import WorkDir
@@ -43,8 +43,8 @@ def check_new_run(files: WorkDir, resume: bool) -> None:
 
 class RunSettings:
     """The base of a kind of run's settings: a frozen dataclass with (at least) the fields
-    ``epochs``, ``seed`` and ``checkpoint_every``, and a ``from_dict`` that inverts
-    :meth:`to_dict`. Only :attr:`RESUMABLE_CHANGES` may change when a run resumes."""
+    ``epochs``, ``seed``, ``checkpoint_every`` and ``time_limit``, and a ``from_dict`` that
+    inverts :meth:`to_dict`. Only :attr:`RESUMABLE_CHANGES` may change when a run resumes."""
 
     RESUMABLE_CHANGES: ClassVar[tuple[str, ...]] = ()
     """Settings that do not change what a step computes."""
@@ -52,6 +52,19 @@ class RunSettings:
     epochs: int
     seed: int
     checkpoint_every: int | None
+    time_limit: float | None
+
+    def check_time_limit(self, label: str) -> None:
+        """Raise unless ``time_limit`` (named ``label`` in messages) is off or a positive,
+        finite number of seconds."""
+        if self.time_limit is None:
+            return
+        check_finite(label, self.time_limit, error=TrainingError)
+        if not self.time_limit > 0:
+            raise TrainingError(
+                f"{label} must be > 0 seconds of training, got {self.time_limit!r}; leave it out "
+                "to train every epoch"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict."""
@@ -161,10 +174,10 @@ def _earlier_records(path: Path, epochs: int) -> list[dict[str, Any]]:
     return records
 
 
-def finished_summary(files: WorkDir, at: Position, epochs: int) -> dict[str, Any] | None:
-    """The stored summary of a run that has already trained ``epochs`` epochs, or ``None``
-    if there is something left to do."""
-    if at.epoch < epochs or at.position:
+def finished_summary(files: WorkDir, at: Position, done: bool) -> dict[str, Any] | None:
+    """The stored summary of a run that is ``done`` (its epochs or its time limit) at the end
+    of an epoch, or ``None`` if there is something left to do."""
+    if not done or at.position:
         return None
     try:
         return json.loads(files.summary.read_text())

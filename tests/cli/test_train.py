@@ -119,3 +119,17 @@ def test_several_hosts_need_all_three_flags(
         "qrkt: error: a run over several hosts needs all of --coordinator-address, "
         "--num-processes and --process-id; got None, 2 and None\n"
     )
+
+
+def test_train_stops_at_its_time_limit_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One step of a digits preset passes a limit of a microsecond: the run stops after its
+    first epoch of two, and says how to train on."""
+    command = ["train", "--preset", "digits-rk1", "--epochs", "2", "--limit", "64"]
+    assert main([*command, "--time-limit", "1e-6", "--workdir", str(tmp_path)]) == 0
+    assert (
+        f"qrkt: the run in {tmp_path} stopped at its time limit (1e-06 s of training) after 1 "
+        "steps, in epoch 1 of 2; resume it with a longer --time-limit to train on"
+    ) in capsys.readouterr().out
+    assert json.loads((tmp_path / "summary.json").read_text())["stopped_by_time_limit"]

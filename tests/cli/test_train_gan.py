@@ -77,22 +77,28 @@ def test_an_unknown_loss_is_refused_with_the_known_ones(
     assert "argument --loss: invalid choice: 'x' (choose from" in capsys.readouterr().err
 
 
-def test_a_short_ns_r1_run_trains_end_to_end(tmp_path: Path) -> None:
-    """One epoch of 4 generator steps of the classical preset with the non-saturating loss,
-    through the command line in a process compiling at XLA's -O0."""
-    settings = {**SETTINGS, "epochs": 1}
+def test_a_short_ns_r1_run_trains_end_to_end_and_stops_at_its_time_limit(
+    tmp_path: Path,
+) -> None:
+    """Two epochs of 4 generator steps of the classical preset with the non-saturating loss,
+    through the command line in a process compiling at XLA's -O0; a time limit that the first
+    step passes ends the run there."""
     flags = [
         f"--{k.replace('_', '-')}={v}"
-        for k, v in settings.items()
+        for k, v in SETTINGS.items()
         if k not in ("decay", "checkpoint_every")
     ]
-    argv = ["train-gan", *flags, "--loss", "ns-r1", "--workdir", str(tmp_path)]
-    out = run_script(f"from qrkt.cli import main; assert main({argv!r}) == 0")
+    argv = ["train-gan", *flags, "--loss", "ns-r1", "--time-limit", "1e-6"]
+    out = run_script(
+        f"from qrkt.cli import main; assert main({argv!r} + ['--workdir', {str(tmp_path)!r}]) == 0"
+    )
     assert "(real score " in out
+    assert "stopped at its time limit (1e-06 s of training) after 1 steps, in epoch 1 of 2" in out
     (record,) = read_records(tmp_path / "metrics.jsonl")
     for part in ("critic_loss", "real_score", "fake_score", "r1", "generator_loss"):
         assert np.isfinite(record[part]), part
     assert record["r1"] > 0 and "wasserstein" not in record
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["steps"] == 4 and summary["train_config"]["loss"] == "ns-r1"
+    assert summary["steps"] == 1 and summary["train_config"]["loss"] == "ns-r1"
+    assert summary["stopped_by_time_limit"]
     assert (tmp_path / "samples" / "epoch-001.png").exists()

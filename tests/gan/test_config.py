@@ -61,6 +61,7 @@ def test_config_round_trips_through_a_dict() -> None:
         ({"critic_heads": 3}, "critic_hidden 8 does not divide into 3 heads"),
         ({"latent": 0}, "latent must be an integer >= 1, got 0"),
         ({"output_kernel": 0}, "output_kernel must be an integer >= 1, got 0"),
+        ({"critic_stem": -8}, "critic_stem must be an integer >= 0, got -8"),
         (
             {"critic_readout": "mean"},
             "critic_readout must be one of class_token, all_tokens, got 'mean'; class_token is "

@@ -10,7 +10,7 @@ import pytest
 import qrkt.gan
 from qrkt.errors import QrktError
 from qrkt.gan import Discriminator, Generator, build_gan, get_gan_preset
-from qrkt.gan.models import pixel_shuffle
+from qrkt.gan.models import neighbourhoods, pixel_shuffle
 from qrkt.layers import ProductStateLayer
 from tests.gan.helpers import compile_fast
 
@@ -85,3 +85,30 @@ def test_the_generator_ends_in_a_convolution_of_its_output_kernel(kernel: int) -
     latents = jnp.zeros((1, config.latent))
     params = jax.eval_shape(Generator(config).init, jax.random.PRNGKey(0), latents)["params"]
     assert params["to_image"]["kernel"].shape == (kernel, kernel, 8, 1)
+
+
+@pytest.mark.parametrize(("channels", "stem"), [(0, []), (16, ["stem1", "stem2"])])
+def test_the_critic_runs_its_convolutional_stem_before_the_patches(
+    channels: int, stem: list[str]
+) -> None:
+    config = dataclasses.replace(get_gan_preset("digits-transgan").model, critic_stem=channels)
+    critic, images = Discriminator(config), jnp.zeros((2, 8, 8, 1))
+
+    def run(images: jax.Array) -> tuple[dict, jax.Array]:
+        variables = critic.init(jax.random.PRNGKey(0), images)
+        return variables["params"], critic.apply(variables, images)
+
+    params, scores = compile_fast(run, images)(images)
+    assert sorted(name for name in params if name.startswith("stem")) == stem
+    assert params["embedding"]["Conv_0"]["kernel"].shape == (2, 2, channels or 1, 8)
+    assert scores.shape == (2,)
+
+
+def test_a_dense_layer_over_neighbourhoods_is_a_3x3_convolution() -> None:
+    images = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 4, 3))
+    kernel = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 3, 6))
+    convolved = jax.lax.conv_general_dilated(
+        images, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
+    dense = neighbourhoods(images) @ kernel.reshape(27, 6)
+    np.testing.assert_allclose(dense, convolved, atol=1e-5)

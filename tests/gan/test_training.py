@@ -253,6 +253,11 @@ def test_settings_are_checked() -> None:
             "learning_rate (--learning-rate) must be a finite number, got inf",
         ),
         ({"ema_decay": float("nan")}, "ema_decay (--ema-decay) must be a finite number, got nan"),
+        (
+            {"time_limit": -5},
+            "time_limit (--time-limit) must be > 0 seconds of training, got -5; leave it out to "
+            "train every epoch",
+        ),
     ],
 )
 def test_out_of_range_and_non_finite_settings_are_refused(settings: dict, message: str) -> None:

@@ -36,6 +36,12 @@ def test_round_trips_through_a_dict() -> None:
         ({"clip_norm": float("inf")}, "clip_norm must be a finite number, got inf"),
         ({"weight_decay": float("inf")}, "weight_decay must be a finite number, got inf"),
         ({"learning_rate": "fast"}, "learning_rate must be a finite number, got 'fast'"),
+        ({"time_limit": float("inf")}, "time_limit must be a finite number, got inf"),
+        (
+            {"time_limit": 0.0},
+            "time_limit must be > 0 seconds of training, got 0.0; leave it out to train every "
+            "epoch",
+        ),
         (
             {"warmup_steps": 10, "decay_steps": 10},
             "decay_steps (10) counts the whole schedule, warm-up included, so it must exceed "
@@ -56,7 +62,9 @@ def test_unknown_fields_are_listed() -> None:
 
 def test_differences_ignore_what_may_change_on_resume() -> None:
     config = TrainConfig(preset="digits-rk1")
-    resumable = dataclasses.replace(config, epochs=9, data_dir="x", checkpoint_every=5)
+    resumable = dataclasses.replace(
+        config, epochs=9, data_dir="x", checkpoint_every=5, time_limit=60.0
+    )
     assert config.differences(resumable) == []
     assert config.differences(dataclasses.replace(config, seed=3, batch_size=32)) == [
         "batch_size: 64 vs 32",

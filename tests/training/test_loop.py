@@ -22,8 +22,9 @@ class ToyConfig(RunSettings):
     epochs: int = 2
     seed: int = 0
     checkpoint_every: int | None = 1
+    time_limit: float | None = None
 
-    RESUMABLE_CHANGES: ClassVar[tuple[str, ...]] = ("epochs",)
+    RESUMABLE_CHANGES: ClassVar[tuple[str, ...]] = ("epochs", "time_limit")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ToyConfig":
@@ -67,17 +68,23 @@ class Toy(Training[np.ndarray]):
         return int(state)
 
 
-def _train(workdir: Path, progress: Progress, resume: bool = False) -> Outcome:
+def _train(
+    workdir: Path,
+    progress: Progress,
+    resume: bool = False,
+    config: ToyConfig = ToyConfig(),
+    training: type[Toy] = Toy,
+) -> Outcome:
     """Two epochs of 3 steps of 2 rows (7 rows: the last is never used)."""
     run = Run(
         preset="toy",
         model=ToyModel(),
-        config=ToyConfig(),
+        config=config,
         train_size=7,
         rows=2,
         parallel=DataParallel.over(jax.devices()[:1]),
         compiling="the toy step",
-        compile=Toy,
+        compile=training,
         finished=lambda checkpoint: "restored",
     )
     return train_loop(run, WorkDir(workdir), resume=resume, progress=progress)
@@ -103,7 +110,7 @@ def test_the_loop_reports_compiling_and_each_step_and_epoch(tmp_path: Path) -> N
         ("epoch_finished", 2),
     ]
     total = sum(sum(record["rows"]) for record in outcome.history)
-    assert outcome.summary == {"epochs": 2, "total": total}
+    assert outcome.summary == {"epochs": 2, "total": total, "stopped_by_time_limit": False}
     assert outcome.result == total and not outcome.already_finished
 
 
@@ -125,3 +132,52 @@ def test_a_finished_run_returns_its_summary_without_compiling(tmp_path: Path) ->
     assert progress.events == []
     assert again.already_finished and again.result == "restored"
     assert again.summary == first.summary and again.history == first.history
+
+
+class StepClock:
+    """``time.perf_counter`` for the loop, one second further on at every step."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+class TimedToy(Toy):
+    clock = StepClock()
+
+    def step(self, state: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, Any, dict]:
+        self.clock.now += 1.0
+        return super().step(state, rows)
+
+
+def test_a_time_limit_ends_the_epoch_and_the_run_at_the_step_that_passes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("qrkt.training.loop.time", TimedToy.clock)
+    limited = ToyConfig(time_limit=1.5)
+    progress = Recording()
+    outcome = _train(tmp_path, progress, config=limited, training=TimedToy)
+    assert progress.events[2:] == [
+        ("epoch_started", 1, 6, 0),
+        *[("step_finished", step, 2) for step in (1, 2)],
+        ("epoch_finished", 1),
+    ]
+    [record] = outcome.history
+    assert record["step"] == 2 and len(record["rows"]) == 4
+    assert outcome.summary["stopped_by_time_limit"]
+    assert read_records(tmp_path / "metrics.jsonl") == outcome.history
+
+    progress = Recording()
+    again = _train(tmp_path, progress, resume=True, config=limited, training=TimedToy)
+    assert progress.events == [] and again.already_finished
+
+    longer = ToyConfig(time_limit=100.0)
+    on = _train(tmp_path, Recording(), resume=True, config=longer, training=TimedToy)
+    assert [record["step"] for record in on.history] == [2, 6]  # on from the next epoch
+    assert not on.summary["stopped_by_time_limit"]
+
+
+def test_without_a_time_limit_a_run_is_not_stopped(tmp_path: Path) -> None:
+    assert not _train(tmp_path, Progress()).summary["stopped_by_time_limit"]
