@@ -35,8 +35,8 @@ class TrainConfig(RunSettings):
       checkpoint_every: also write the ``last`` checkpoint every this many steps within an
         epoch (``None``: at the end of each epoch only).
       time_limit: stop once the epochs have trained this many seconds (compiling not counted):
-        the epoch under way ends at the step that passes it (:func:`~qrkt.training.loop.
-        train_loop`); ``None``: train every epoch.
+        the epoch under way ends at the step that passes it; ``None``: train every epoch
+        (:func:`~qrkt.training.loop.train_loop`).
     """
 
     preset: str

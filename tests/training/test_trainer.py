@@ -124,7 +124,7 @@ def test_resuming_with_other_settings_is_refused(tmp_path: Path) -> None:
     assert str(error.value) == (
         f"work directory {tmp_path} holds a run with other settings: seed: 1 vs 0 (stored vs "
         "requested); resume with the settings it was started with (only epochs, data_dir, "
-        "checkpoint_every may change), or choose another --workdir"
+        "checkpoint_every, time_limit may change), or choose another --workdir"
     )
 
 
