@@ -193,8 +193,7 @@ def train_loop(run: Run[S], files: WorkDir, *, resume: bool, progress: Progress)
     """
     use_compile_cache()
     checkpoint, at = restore_position(run, files, resume)
-    done = at.epoch >= run.config.epochs or out_of_time(run, at.history)
-    summary = finished_summary(files, at, done)
+    summary = finished_summary(files, at, trained_all(run, at))
     if checkpoint is not None and summary is not None:
         logger.info(
             "the run in %s has trained its %d epochs: nothing left to do", files.path, at.epoch
@@ -202,12 +201,18 @@ def train_loop(run: Run[S], files: WorkDir, *, resume: bool, progress: Progress)
         return Outcome(summary, at.history, run.finished(checkpoint), already_finished=True)
     loop = _Loop(run, compile_steps(run, progress), files, progress)
     state, kept = loop.restore_or_init(checkpoint, at)
-    while at.epoch < run.config.epochs and not out_of_time(run, at.history):
+    while not trained_all(run, at):
         started = time.perf_counter() - at.seconds
         state, end = loop.train_epoch(state, at, kept, started)
         at, kept = loop.end_epoch(state, at, end, started), EpochOutputs()
     summary = loop.write_summary(at.history)
     return Outcome(summary, at.history, loop.training.result(state), already_finished=False)
+
+
+def trained_all(run: Run[Any], at: Position) -> bool:
+    """Whether ``run``, at the end of an epoch at ``at``, has trained all its epochs or its
+    time limit."""
+    return at.epoch >= run.config.epochs or out_of_time(run, at.history)
 
 
 def out_of_time(run: Run[Any], history: list[Record], seconds: float = 0.0) -> bool:
