@@ -313,7 +313,8 @@ class JaxBackend(Backend):
         )
 
     def jitted(self, circuit: Circuit) -> ExpectationFn:
-        """``jax.jit`` of :meth:`expectation_fn`, compiled once per circuit."""
+        """``jax.jit`` of :meth:`expectation_fn`, one per circuit: traced once per input shape
+        however many layers of a model call it (XLA inlines it into the model's program)."""
         import jax
 
         cache: dict[Circuit, ExpectationFn] = self.__dict__.setdefault("_jitted", {})

@@ -98,8 +98,10 @@ def expectation_function(
 ) -> ExpectationFn:
     """A jit-able, differentiable ``(inputs (B, n_in), weights (n_w,)) -> (B, n_obs)``.
 
-    ``backend`` is a registered name (with ``options``) or a backend instance. ``layer`` names
-    the calling layer in the host backend's :meth:`~qrkt.backends.base.Backend.run_layer`.
+    ``backend`` is a registered name (with ``options``) or a backend instance. A JAX backend
+    gives its :meth:`~qrkt.backends.base.JaxBackend.jitted` function, which every layer of the
+    circuit shares. ``layer`` names the calling layer in the host backend's
+    :meth:`~qrkt.backends.base.Backend.run_layer`.
     """
     if isinstance(backend, str):
         backend = get_backend(backend, **options)
@@ -109,7 +111,7 @@ def expectation_function(
             f"got the instance {backend!r}; configure the instance itself instead"
         )
     if isinstance(backend, JaxBackend):
-        return backend.expectation_fn(circuit)
+        return backend.jitted(circuit)
     return host_errors()(_real_arguments(_host_function(backend, circuit, layer)))
 
 

@@ -20,7 +20,8 @@ def add_parser(commands: Commands) -> None:
         "train-gan",
         help="train a GAN preset (QRKT-GAN or TransGAN); resumable",
         description="Train a GAN preset: by default the non-saturating loss with an R1 penalty, "
-        "Adam 5e-4 with betas (0, 0.99), 2 critic steps per generator step, no augmentation, an "
+        "Adam 5e-4 with betas (0, 0.99), 1 critic step per generator step, DiffAugment's "
+        "translation, an "
         "EMA of the generator (the recipe benchmarks/gan_variants.py measured best on the 8x8 "
         "digits); "
         "REFERENCE §5's is --loss wgan-gp-eps --learning-rate 1e-4 --critic-steps 5 --augment "
@@ -76,7 +77,7 @@ def add_parser(commands: Commands) -> None:
         "--augment",
         type=_policies,
         help="comma-separated DiffAugment policies, in order: color, translation, cutout "
-        "(default: none; REFERENCE §5: all three)",
+        "(default: translation; '' for none; REFERENCE §5: all three)",
     )
     parser.set_defaults(run=run)
 

@@ -120,6 +120,9 @@ def evaluate_gan(
         if progress:
             progress.stage(text)
 
+    def compiled(seconds: float) -> None:
+        stage(f"compiled the generator in {seconds:.1f} s")
+
     workdir = Path(workdir)
     trained = load_generator(workdir)
     model, config = trained.model, trained.train_config
@@ -138,6 +141,7 @@ def evaluate_gan(
         backend=backend,
         backend_options=backend_options,
         progress=progress,
+        compiled=compiled,
     )
     stage(
         f"generating {count} samples of the untrained generator (the ceiling) on "
@@ -145,7 +149,9 @@ def evaluate_gan(
     )
     generator, _ = build_gan(model)
     initial = jax.jit(generator.init)(init_keys(config.seed)[0], latents[:1])
-    untrained = generate(model, initial, latents, backend=CEILING_BACKEND, progress=progress)
+    untrained = generate(
+        model, initial, latents, backend=CEILING_BACKEND, progress=progress, compiled=compiled
+    )
     stage("scoring")
     reference, held_out_probabilities = network(data.held_out)
     outputs = {

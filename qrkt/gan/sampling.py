@@ -4,6 +4,7 @@ circuits is chosen here, at apply time (a simulator, ``qiskit_aer``, ``ibm_runti
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,12 +72,21 @@ def generate(
     backend_options: tuple[tuple[str, object], ...] = (),
     batch_size: int = 64,
     progress: Callable[[int, int], None] | None = None,
+    compiled: Callable[[float], None] | None = None,
 ) -> np.ndarray:
     """Images ``(N, H, W, C)`` in ``[-1, 1]`` of ``latents`` ``(N, latent)``, the generator's
     circuits on ``backend``, in batches of ``batch_size``; ``progress(batches done, batches)``
-    is called before the first batch and after each."""
-    apply = _generator_function(model, backend, backend_options)
+    is called before the first batch and after each, ``compiled(seconds)`` once the generator
+    is compiled for the batches."""
     latents = np.asarray(latents, np.float32)
+    started = time.perf_counter()
+    apply = (
+        _generator_function(model, backend, backend_options)
+        .lower(params, latents[np.zeros(batch_size, int)])
+        .compile()
+    )
+    if compiled:
+        compiled(time.perf_counter() - started)
     batches = -(-len(latents) // batch_size)
     parts = []
     for index, rows in enumerate(evaluation_batches(len(latents), batch_size)):

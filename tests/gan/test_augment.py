@@ -1,3 +1,5 @@
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -77,10 +79,12 @@ def test_unknown_policy_lists_the_known_ones() -> None:
         check_policies(("color", "flip"))
 
 
-def test_the_untrained_critic_has_gradients_of_order_one_on_augmented_digits() -> None:
+@pytest.mark.parametrize("stem", [0, 16])
+def test_the_untrained_critic_has_gradients_of_order_one_on_augmented_digits(stem: int) -> None:
     # Filled with DiffAugment's 0, blank patches embed to tokens of almost no variance, whose
     # LayerNorm made the median input gradient about 37 (the gradient penalty started at ~150).
-    config = get_gan_preset("digits-transgan").model
+    # Now it is about 1.0 without the convolutional stem and 2.1 with the presets' one.
+    config = dataclasses.replace(get_gan_preset("digits-transgan").model, critic_stem=stem)
     _, critic = build_gan(config)
     real = load_gan_data("digits", None, config.image_shape).train[:64]
     params = critic.init(jax.random.PRNGKey(0), real[:1])
@@ -89,4 +93,4 @@ def test_the_untrained_critic_has_gradients_of_order_one_on_augmented_digits() -
     gradient = jax.grad(lambda images: critic.apply(params, images).sum())
     gradients = compile_fast(gradient, seen)(seen)
     norms = np.sqrt(np.sum(np.asarray(gradients) ** 2, axis=(1, 2, 3)))
-    assert np.median(norms) < 2
+    assert np.median(norms) < 4

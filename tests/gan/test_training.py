@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 import jax
@@ -133,8 +134,9 @@ def test_an_evaluation_is_named_by_device_ceiling_on_jax_with_stages_and_surest_
     runs: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 19: files named as qrkt evaluate names them (the backend and its device); the
-    untrained generator sampled on the exact jax simulator whatever the backend; each stage and
-    batch reported; grids of the samples the classifier is most and least sure of."""
+    untrained generator sampled on the exact jax simulator whatever the backend; each stage, its
+    compile time (issue 17) and batch reported; grids of the samples the classifier is most and
+    least sure of."""
     from qrkt.gan import evaluation, generate
     from qrkt.gan.classifier import feature_classifier
     from qrkt.gan.images import load_gan_data
@@ -159,12 +161,18 @@ def test_an_evaluation_is_named_by_device_ceiling_on_jax_with_stages_and_surest_
     )
     assert [call[:2] for call in calls] == [("reference", options), ("jax", ())]
     assert result["untrained_backend"] == "jax" and result["name"] == "reference-fake"
-    assert progress.events == [
+    compiled = re.compile(r"compiled the generator in \d+\.\d s")
+    assert [
+        "compiled" if isinstance(event, str) and compiled.fullmatch(event) else event
+        for event in progress.events
+    ] == [
         f"loading the feature classifier {classifier}",
         "generating 12 samples on reference",
+        "compiled",
         (0, 1),
         (1, 1),
         "generating 12 samples of the untrained generator (the ceiling) on jax, exactly",
+        "compiled",
         (0, 1),
         (1, 1),
         "scoring",
@@ -219,7 +227,7 @@ def test_resuming_into_another_preset_or_settings_is_refused(tmp_path: Path) -> 
     with pytest.raises(CheckpointError, match="holds preset 'digits-qgan' and cannot load into"):
         train_gan(GanTrainConfig(preset="digits-transgan"), tmp_path, resume=True)
     _fake_run(tmp_path, critic_steps=3)
-    with pytest.raises(TrainingError, match="critic_steps: 3 vs 2 \\(stored vs requested\\)"):
+    with pytest.raises(TrainingError, match="critic_steps: 3 vs 1 \\(stored vs requested\\)"):
         train_gan(GanTrainConfig(preset="digits-transgan"), tmp_path, resume=True)
 
 
