@@ -102,6 +102,7 @@ def generate(
 def _generator_function(
     model: GanConfig, backend: str | Backend, backend_options: tuple[tuple[str, object], ...]
 ) -> Any:
-    """The jitted generator of ``model`` on ``backend``: compiled once per batch shape."""
+    """The jitted generator of ``model`` on ``backend``, which :func:`generate` compiles for
+    its batches (from JAX's compilation cache where it can)."""
     generator, _ = build_gan(model, backend=backend, backend_options=backend_options)
     return jax.jit(generator.apply)
