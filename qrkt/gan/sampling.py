@@ -82,7 +82,7 @@ def generate(
     started = time.perf_counter()
     apply = (
         _generator_function(model, backend, backend_options)
-        .lower(params, latents[np.zeros(batch_size, int)])
+        .lower(params, jax.ShapeDtypeStruct((batch_size, *latents.shape[1:]), latents.dtype))
         .compile()
     )
     if compiled:

@@ -38,7 +38,7 @@ from qrkt.training.files import writing
 from qrkt.training.loop import EpochEnd, Progress, Run, Training, train_loop
 from qrkt.training.order import steps_per_epoch
 from qrkt.training.parallel import DataParallel
-from qrkt.training.report import Record
+from qrkt.training.report import Record, trained_seconds
 from qrkt.training.resume import RunSettings, check_new_run
 from qrkt.training.workdir import WorkDir
 
@@ -478,7 +478,7 @@ class _Gan(Training[GanState]):
             "model": self.preset.model.to_dict(),
             "epochs": len(history),
             "steps": history[-1]["step"],
-            "train_seconds": sum(record["epoch_seconds"] for record in history),
+            "train_seconds": trained_seconds(history),
             "last": history[-1],
         }
 

@@ -29,7 +29,13 @@ from qrkt.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoin
 from qrkt.training.files import write_json, writing
 from qrkt.training.order import epoch_order, steps_per_epoch, training_batch
 from qrkt.training.parallel import DataParallel
-from qrkt.training.report import Record, append_record, best_record, write_records
+from qrkt.training.report import (
+    Record,
+    append_record,
+    best_record,
+    trained_seconds,
+    write_records,
+)
 from qrkt.training.resume import (
     Position,
     RunSettings,
@@ -212,17 +218,14 @@ def train_loop(run: Run[S], files: WorkDir, *, resume: bool, progress: Progress)
 def trained_all(run: Run[Any], at: Position) -> bool:
     """Whether ``run``, at the end of an epoch at ``at``, has trained all its epochs or its
     time limit."""
-    return at.epoch >= run.config.epochs or out_of_time(run, at.history)
+    return at.epoch >= run.config.epochs or out_of_time(run, trained_seconds(at.history))
 
 
-def out_of_time(run: Run[Any], history: list[Record], seconds: float = 0.0) -> bool:
-    """Whether ``run``'s ``time_limit`` is spent by the epochs of ``history`` and ``seconds``
-    of the epoch under way (as process 0 measured it, on every process)."""
+def out_of_time(run: Run[Any], seconds: float) -> bool:
+    """Whether ``run``'s ``time_limit`` is spent by ``seconds`` of training (as process 0
+    measured them, on every process)."""
     limit = run.config.time_limit
-    if limit is None:
-        return False
-    spent = sum(record["epoch_seconds"] for record in history) + seconds
-    return run.parallel.main_process_says(spent >= limit)
+    return limit is not None and run.parallel.main_process_says(seconds >= limit)
 
 
 def restore_position(
@@ -296,7 +299,7 @@ class _Loop(Generic[S]):
         run, epoch_steps = self.run, self.run.epoch_steps
         order = epoch_order(run.config.seed, at.epoch, run.train_size)
         self.progress.epoch_started(at.epoch + 1, epoch_steps * run.rows, at.position * run.rows)
-        done = at.position
+        done, before = at.position, trained_seconds(at.history)
         while done < epoch_steps:
             rows = training_batch(order, done, run.rows)
             state, losses, outputs = self.training.step(state, rows)
@@ -309,7 +312,7 @@ class _Loop(Generic[S]):
                 here = dataclasses.replace(at, position=done, seconds=elapsed)
                 self.save(self.files.last, self.training.trees(state), kept, here)
             self.progress.step_finished(step, run.rows)
-            if out_of_time(run, at.history, time.perf_counter() - started):
+            if out_of_time(run, before + time.perf_counter() - started):
                 logger.info(
                     "the time limit of %g s is spent at step %d", run.config.time_limit, step
                 )

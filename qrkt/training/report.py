@@ -50,6 +50,11 @@ def best_record(records: list[Record], key: str = "validation_auc") -> Record:
     return best
 
 
+def trained_seconds(records: list[Record]) -> float:
+    """The seconds that the epochs of ``records`` trained, compiling not counted."""
+    return sum(record["epoch_seconds"] for record in records)
+
+
 def summarize(records: list[Record], **facts: Any) -> dict[str, Any]:
     """The run's result: validation metrics of the best-AUC epoch, train time, and ``facts``
     (preset, parameters, qubits, ...)."""
@@ -58,7 +63,7 @@ def summarize(records: list[Record], **facts: Any) -> dict[str, Any]:
         **facts,
         "epochs": len(records),
         "steps": records[-1]["step"],
-        "train_seconds": sum(record["epoch_seconds"] for record in records),
+        "train_seconds": trained_seconds(records),
         "best_epoch": best["epoch"],
         "validation": {
             name: best[f"validation_{name}"] for name in ("loss", "accuracy", "f1", "auc")
