@@ -8,7 +8,8 @@ Run from the repository root::
 
 Every number is samples per second of one compiled step of qrkt's own (``qrkt.training.steps``,
 one device) on random inputs of the preset's shape: the median of ``--steps`` timed steps after
-a warm-up step, each ended by ``block_until_ready``.
+a warm-up step, each ended by ``block_until_ready``, with malloc's thresholds raised as qrkt's
+training loop raises them (:mod:`qrkt.host_memory`).
 
 - training: forward + backward + AdamW (the thesis recipe), batch 64, ``--presets`` (MNIST
   QRK4_ENH and the classical RK4_ENH x3) on ``--backends`` (jax and tensorcircuit), with the
@@ -46,6 +47,7 @@ import numpy as np
 
 from benchmarks.recording import name_list, run_record, save_figure, write_report
 from qrkt.backends.registry import backend_entry, get_backend
+from qrkt.host_memory import keep_step_memory
 from qrkt.models import ModelConfig
 from qrkt.presets import build_model, example_inputs, get_preset
 from qrkt.training.config import TrainConfig
@@ -93,6 +95,7 @@ class Throughput:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parse(argv)
+    keep_step_memory()  # as qrkt's training loop does
     started, clock = datetime.now(UTC), time.perf_counter()
     results: list[Throughput] = []
     skipped: dict[str, str] = {}

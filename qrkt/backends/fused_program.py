@@ -90,9 +90,9 @@ def gate_matrix(name: str, theta) -> Matrix:
     if isinstance(theta, float):
         c, s = float(np.cos(theta / 2)), float(np.sin(theta / 2))
     else:
-        import jax.numpy as jnp
+        from qrkt.backends.trig import sincos
 
-        c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
+        s, c = sincos(theta / 2)
     minus_s = -s
     if name == "rx":
         return [[(c, None), (None, minus_s)], [(None, minus_s), (c, None)]]

@@ -10,7 +10,9 @@ slices of those vectors, which XLA fuses with them: the gradient of a thesis lay
 6 qubits, batch 64) compiles to 25 instructions in 12 fusions, against 50 in 17 when the
 products gathered rows of a table of every component (the instructions of the ``ENTRY``
 computation in ``jax.jit(grad).lower(x, w).compile().as_text()``); the MNIST QRK4_ENH
-training step took 13.8 ms against 16.2 (``benchmarks/models.py``, issue 17).
+training step took 13.8 ms against 16.2 (``benchmarks/models.py``, issue 17). The rotations'
+sines and cosines, most of the work, come from :func:`~qrkt.backends.trig.sincos`: with them
+the same step took 9.5 ms.
 """
 
 from __future__ import annotations
@@ -49,13 +51,13 @@ def product_readout(program: FusedProgram, x, w):
 
 def _turn(vector: list, name: str, angle) -> list:
     """The Bloch vector ``vector`` (parts, None for zero) after gate ``name`` at ``angle``."""
-    import jax.numpy as jnp
+    from qrkt.backends.trig import sincos
 
     if name == "h":
         x, y, z = vector
         return [z, None if y is None else -y, x]
     first, second = _PLANES[name]
-    cos, sin = jnp.cos(angle), jnp.sin(angle)
+    sin, cos = sincos(angle)
     turned = list(vector)
     turned[first] = part_add(
         part_mul(cos, vector[first]), part_mul(sin, vector[second]), subtract=True

@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import numpy as np
 
 from qrkt.compile_cache import use_compile_cache
+from qrkt.host_memory import keep_step_memory
 from qrkt.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from qrkt.training.files import write_json, writing
 from qrkt.training.order import epoch_order, steps_per_epoch, training_batch
@@ -198,6 +199,7 @@ def train_loop(run: Run[S], files: WorkDir, *, resume: bool, progress: Progress)
     ``stopped_by_time_limit``. Resumed with a longer limit, it trains on from the next epoch.
     """
     use_compile_cache()
+    keep_step_memory()
     checkpoint, at = restore_position(run, files, resume)
     summary = finished_summary(files, at, trained_all(run, at))
     if checkpoint is not None and summary is not None:
