@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +26,7 @@ from pathlib import Path
 if not __package__:  # run as a file: make the repository's packages importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.recording import name_list, run_record, write_report
+from benchmarks.recording import name_list, run_child, run_record, write_report
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "compile.json"
 PRESETS = ("mnist-qrk4-enh", "digits-qgan")
@@ -70,16 +68,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _child(preset: str, batch: int, cache: str) -> float:
     """Compile ``preset``'s steps in a new process with the cache in ``cache``; seconds."""
-    command = [sys.executable, "-m", "benchmarks.compile", "--child", preset, "--batch", str(batch)]
-    run = subprocess.run(
-        command,
-        env={**os.environ, "QRKT_COMPILE_CACHE": cache},
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(run.stdout.splitlines()[-1])["compile_seconds"]
+    arguments = ["--child", preset, "--batch", str(batch)]
+    return run_child("compile", arguments, {"QRKT_COMPILE_CACHE": cache})["compile_seconds"]
 
 
 def _compile(preset: str, batch: int) -> float:

@@ -9,8 +9,9 @@ Run from the repository root::
 Each preset runs in two fresh processes, one per malloc setting (``qrkt.host_memory`` changes
 the process for good), with ``train-gan``'s default recipe: the step is compiled, run
 for one round of ``--steps`` steps to warm up, then timed in ``--repeats`` rounds on random
-images (the median round, per step). The table gives the step's temporaries (XLA's memory analysis):
-glibc maps a fresh block for those over its mmap threshold (at most 32 MiB) at every call.
+images (the median round, per step). The table gives the step's temporaries (XLA's memory
+analysis): glibc maps a fresh block for those over its mmap threshold (at most 32 MiB) at every
+call.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -28,7 +28,7 @@ from pathlib import Path
 if not __package__:  # run as a file: make the repository's packages importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.recording import name_list, run_record, write_report
+from benchmarks.recording import name_list, run_child, run_record, write_report
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "gan_step.json"
 PRESETS = ("digits-qgan", "digits-transgan")
@@ -82,17 +82,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _child(preset: str, args: argparse.Namespace, kept: bool) -> dict[str, float]:
     """Time ``preset``'s step in a new process, with or without :mod:`qrkt.host_memory`."""
-    command = [sys.executable, "-m", "benchmarks.gan_step", "--child", preset]
-    command += ["--batch", str(args.batch), "--steps", str(args.steps)]
-    command += ["--repeats", str(args.repeats)] + (["--kept"] if kept else [])
-    run = subprocess.run(
-        command,
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(run.stdout.splitlines()[-1])
+    arguments = ["--child", preset, "--batch", str(args.batch), "--steps", str(args.steps)]
+    arguments += ["--repeats", str(args.repeats)] + (["--kept"] if kept else [])
+    return run_child("gan_step", arguments)
 
 
 def _time_step(preset: str, batch: int, steps: int, repeats: int, kept: bool) -> dict:

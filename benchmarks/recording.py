@@ -1,5 +1,6 @@
 """What every benchmark records with its numbers: the exact command, the machine, its load
-and the package versions; and how it writes them (JSON, PNG beside) and reads its arguments."""
+and the package versions; and how it writes them (JSON, PNG beside), reads its arguments and
+runs a part in a fresh process."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import time
 from datetime import datetime
@@ -56,6 +58,22 @@ def run_record(started: datetime, clock: float) -> dict[str, object]:
         "load_average": [round(load, 2) for load in os.getloadavg()],
         "machine": machine(),
     }
+
+
+def run_child(module: str, arguments: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run ``python -m benchmarks.<module> *arguments`` in a fresh process from the repository
+    root, with ``env`` added to this process's environment, and return the JSON object that
+    its output's last line holds: for what must not share a process (a cache, malloc's
+    settings)."""
+    run = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", *arguments],
+        env={**os.environ, **(env or {})},
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(run.stdout.splitlines()[-1])
 
 
 def write_report(path: Path, report: dict[str, object], *, quiet: bool = False) -> None:
