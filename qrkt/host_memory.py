@@ -4,9 +4,10 @@ XLA's CPU runtime takes one block for all the temporaries of a call from ``mallo
 when the call ends. glibc serves a block above its mmap threshold (which follows what was
 freed, up to 32 MiB) with a fresh ``mmap`` and unmaps it at ``free``, so each call of a step
 whose temporaries exceed that faults all their pages in again. digits-qgan's training step has
-41 MiB of them; with the thresholds raised, its step took 31.5 ms instead of 38-39 ms (issue
-19). :func:`keep_step_memory` raises glibc's mmap and trim thresholds to 1 GiB, so that such
-blocks come from the heap and stay there for the next call; qrkt's training loop calls it as it
+41 MiB of them; with the thresholds raised, its step took 32.1 ms instead of 38.2 ms
+(``python -m benchmarks.gan_step``, ``benchmarks/results/gan_step.json``; issue 19).
+:func:`keep_step_memory` raises glibc's mmap and trim thresholds to 1 GiB, so that such blocks
+come from the heap and stay there for the next call; qrkt's training loop calls it as it
 starts. Elsewhere than glibc it changes nothing.
 """
 
